@@ -1,0 +1,483 @@
+//! `secman flavor ...`: the WebAssembly components behind managers.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use anyhow::{Context as _, Result, bail};
+use clap::{Args, Subcommand};
+use serde::Serialize;
+
+use super::output::{Format, note, print, print_as, table};
+use super::{Context, input, usage};
+use crate::builtin;
+use crate::home::absolute;
+use crate::managers::Managers;
+use crate::registry::{
+    FlavorRegistry, FlavorSource, Grants, RegisteredFlavor, read_flavor_file, sha256_hex, short,
+};
+use crate::runtime::{FlavorInfo, Limits, is_flavor_name};
+
+#[derive(Debug, Subcommand)]
+pub enum FlavorCommand {
+    /// Register a flavor component: `secman flavor register ./my-flavor.wasm`.
+    ///
+    /// The file must be a WebAssembly component of the world
+    /// `secman:flavor/flavor` (see the wit/ folder). secman records its
+    /// sha256, refuses it later if it changes, and compiles it once.
+    Register(RegisterArgs),
+    /// List the built-in and registered flavors.
+    List(ListArgs),
+    /// Show a flavor's options, and what it asks for beside what it was granted.
+    Describe(DescribeArgs),
+    /// Forget a registered flavor. Built-in flavors cannot be deleted.
+    Delete(DeleteArgs),
+    /// Grant a registered flavor more of what it asks for.
+    Grant(GrantArgs),
+    /// Take back what a registered flavor was granted.
+    Revoke(GrantArgs),
+}
+
+impl FlavorCommand {
+    pub async fn run(self, ctx: &Context) -> Result<()> {
+        match self {
+            FlavorCommand::Register(args) => args.run(ctx).await,
+            FlavorCommand::List(args) => args.run(ctx).await,
+            FlavorCommand::Describe(args) => args.run(ctx).await,
+            FlavorCommand::Delete(args) => args.run(ctx),
+            FlavorCommand::Grant(args) => args.run(ctx, true),
+            FlavorCommand::Revoke(args) => args.run(ctx, false),
+        }
+    }
+}
+
+/// What a user grants a flavor, as flags.
+#[derive(Debug, Clone, Default, Args)]
+struct GrantFlags {
+    /// Let it send HTTP requests to HOST (exact, or `*.suffix`; repeatable).
+    #[arg(long = "allow-host", value_name = "HOST")]
+    hosts: Vec<String>,
+    /// Let it read environment variable NAME (repeatable).
+    #[arg(long = "allow-env", value_name = "NAME")]
+    env: Vec<String>,
+    /// Give each of its managers a storage folder.
+    #[arg(long = "allow-storage")]
+    storage: bool,
+}
+
+impl GrantFlags {
+    fn is_empty(&self) -> bool {
+        self.hosts.is_empty() && self.env.is_empty() && !self.storage
+    }
+
+    /// The grants these flags name, refusing what the flavor did not ask for.
+    fn to_grants(&self, info: &FlavorInfo) -> Result<Grants> {
+        let asked = &info.capabilities;
+        for host in &self.hosts {
+            if !asked.outbound_hosts.contains(host) {
+                usage!(
+                    "flavor `{}` does not ask for host `{host}` (it asks for: {})",
+                    info.name,
+                    list(&asked.outbound_hosts)
+                );
+            }
+        }
+        for var in &self.env {
+            if !asked.environment.contains(var) {
+                usage!(
+                    "flavor `{}` does not ask for environment variable `{var}` (it asks for: {})",
+                    info.name,
+                    list(&asked.environment)
+                );
+            }
+        }
+        if self.storage && !asked.storage {
+            usage!("flavor `{}` does not ask for storage", info.name);
+        }
+        Ok(Grants {
+            hosts: self.hosts.clone(),
+            env: self.env.clone(),
+            storage: self.storage,
+        })
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct RegisterArgs {
+    /// The component file (.wasm).
+    path: PathBuf,
+    /// Register it under this name instead of the one it gives itself.
+    #[arg(long)]
+    name: Option<String>,
+    #[command(flatten)]
+    grants: GrantFlags,
+    /// Grant everything the flavor asks for.
+    #[arg(short, long, conflicts_with_all = ["hosts", "env", "storage"])]
+    yes: bool,
+}
+
+impl RegisterArgs {
+    async fn run(self, ctx: &Context) -> Result<()> {
+        let path = absolute(&self.path)?;
+        let failed = || format!("cannot register {} as a flavor", path.display());
+        let wasm = read_flavor_file(&path)?;
+        let sha256 = sha256_hex(&wasm);
+        let component = ctx.runtime()?.load(&wasm, &sha256).with_context(failed)?;
+        let info = component
+            .info(Limits::default())
+            .await
+            .with_context(failed)?;
+
+        let name = self.name.clone().unwrap_or_else(|| info.name.clone());
+        if !is_flavor_name(&name) {
+            usage!(
+                "`{name}` is not a valid flavor name: use lowercase letters, digits, `_` and `-`"
+            );
+        }
+        if builtin::find(&name).is_some() {
+            usage!(
+                "`{name}` is the name of a built-in flavor and cannot be replaced: register this \
+                 one under another name with --name NAME"
+            );
+        }
+        let grants = self.grants(&info)?;
+
+        let _lock = ctx.home.lock_state()?;
+        let mut registry = FlavorRegistry::load(&ctx.home)?;
+        if let Some(existing) = registry.registered(&name)
+            && existing.path != path
+        {
+            bail!(
+                "a flavor called `{name}` is already registered from {}: delete it first with \
+                 `secman flavor delete {name}`, or register this one with --name NAME",
+                existing.path.display()
+            );
+        }
+        let again = registry.registered(&name).is_some();
+        registry.insert(
+            name.clone(),
+            RegisteredFlavor {
+                path: path.clone(),
+                sha256: sha256.clone(),
+                info: info.clone(),
+                grants: grants.clone(),
+            },
+        );
+        registry.save()?;
+        print(&format!(
+            "{} flavor `{name}` {} from {} (sha256 {}); granted: {}\n",
+            if again { "Re-registered" } else { "Registered" },
+            info.version,
+            path.display(),
+            short(&sha256),
+            describe_grants(&grants)
+        ))
+    }
+
+    /// What the user grants: the flags, everything with --yes, or, at a
+    /// terminal, what they accept when shown what the flavor asks for.
+    fn grants(&self, info: &FlavorInfo) -> Result<Grants> {
+        let asked = Grants::all_asked(info);
+        if self.yes || asked.is_empty() {
+            return Ok(asked);
+        }
+        if !self.grants.is_empty() {
+            return self.grants.to_grants(info);
+        }
+        let asks = describe_grants(&asked);
+        if !std::io::stdin().is_terminal() {
+            usage!(
+                "flavor `{}` asks for {asks}. Grant it with {}, or everything it asks with --yes",
+                info.name,
+                grant_flags(&asked)
+            );
+        }
+        note(&format!("Flavor `{}` asks for {asks}.", info.name));
+        input::confirm("grant all of it", false)?;
+        Ok(asked)
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// The output format.
+    #[arg(short, long, value_enum, default_value_t)]
+    output: Format,
+}
+
+/// A flavor as `list` shows it.
+#[derive(Debug, Serialize)]
+struct FlavorRow {
+    name: String,
+    version: String,
+    builtin: bool,
+    source: String,
+    sha256: String,
+    description: String,
+}
+
+impl ListArgs {
+    async fn run(self, ctx: &Context) -> Result<()> {
+        let registry = FlavorRegistry::load(&ctx.home)?;
+        let mut rows = Vec::new();
+        for (name, source) in registry.all() {
+            let info = match &source {
+                // A built-in flavor is asked; a registered one was asked
+                // when it was registered.
+                FlavorSource::Builtin(_) => registry.load_flavor(ctx.runtime()?, &name).await?.info,
+                FlavorSource::File(registered) => registered.info.clone(),
+            };
+            rows.push(FlavorRow {
+                version: info.version,
+                builtin: source.is_builtin(),
+                source: source.describe(),
+                sha256: source.sha256().to_string(),
+                description: info.description,
+                name,
+            });
+        }
+        print_as(self.output, &rows, || {
+            let cells: Vec<Vec<String>> = rows
+                .iter()
+                .map(|r| {
+                    vec![
+                        r.name.clone(),
+                        r.version.clone(),
+                        r.source.clone(),
+                        short(&r.sha256).to_string(),
+                        r.description.clone(),
+                    ]
+                })
+                .collect();
+            table(
+                &["FLAVOR", "VERSION", "SOURCE", "SHA256", "DESCRIPTION"],
+                &cells,
+            )
+        })
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct DescribeArgs {
+    /// The flavor's name.
+    name: String,
+    /// The output format.
+    #[arg(short, long, value_enum, default_value_t)]
+    output: Format,
+}
+
+/// A flavor as `describe` shows it.
+#[derive(Debug, Serialize)]
+struct FlavorView {
+    name: String,
+    builtin: bool,
+    source: String,
+    sha256: String,
+    info: FlavorInfo,
+    granted: Grants,
+}
+
+impl DescribeArgs {
+    async fn run(self, ctx: &Context) -> Result<()> {
+        let registry = FlavorRegistry::load(&ctx.home)?;
+        let source = registry.source(&self.name)?;
+        let (info, granted) = match &source {
+            FlavorSource::Builtin(_) => {
+                let flavor = registry.load_flavor(ctx.runtime()?, &self.name).await?;
+                (flavor.info, flavor.grants)
+            }
+            FlavorSource::File(registered) => (registered.info.clone(), registered.grants.clone()),
+        };
+        let view = FlavorView {
+            name: self.name.clone(),
+            builtin: source.is_builtin(),
+            source: source.describe(),
+            sha256: source.sha256().to_string(),
+            info,
+            granted,
+        };
+        print_as(self.output, &view, || describe_table(&view))
+    }
+}
+
+fn describe_table(view: &FlavorView) -> String {
+    let info = &view.info;
+    let mut text = format!(
+        "{} {}: {}\nsource: {}\nsha256: {}\n",
+        view.name, info.version, info.description, view.source, view.sha256
+    );
+    let scopes = if info.scoped {
+        "none, global, component (default), namespace"
+    } else {
+        "none"
+    };
+    text += &format!("scopes: {scopes}\n\nOptions:\n");
+    let options: Vec<Vec<String>> = info
+        .options
+        .iter()
+        .map(|o| {
+            let mut notes = vec![];
+            if o.required {
+                notes.push("required".to_string());
+            }
+            if let Some(default) = &o.default {
+                notes.push(format!("default {default}"));
+            }
+            if o.sensitive {
+                notes.push("sensitive".into());
+            }
+            vec![o.name.clone(), notes.join(", "), o.description.clone()]
+        })
+        .collect();
+    text += &table(&["  NAME", "", "DESCRIPTION"], &indent(options));
+    let asked = Grants::all_asked(info);
+    let granted = &view.granted;
+    let mark = |yes: bool| if yes { "granted" } else { "NOT granted" }.to_string();
+    let mut rows = vec![];
+    for host in &asked.hosts {
+        rows.push(vec![
+            format!("host {host}"),
+            mark(granted.hosts.contains(host)),
+        ]);
+    }
+    for var in &asked.env {
+        rows.push(vec![format!("env {var}"), mark(granted.env.contains(var))]);
+    }
+    if asked.storage {
+        rows.push(vec!["storage".into(), mark(granted.storage)]);
+    }
+    text += "\nAsks for:\n";
+    if rows.is_empty() {
+        text += "  nothing\n";
+    } else {
+        text += &table(&["  WHAT", "STATUS"], &indent(rows));
+    }
+    text
+}
+
+fn indent(rows: Vec<Vec<String>>) -> Vec<Vec<String>> {
+    rows.into_iter()
+        .map(|mut row| {
+            row[0] = format!("  {}", row[0]);
+            row
+        })
+        .collect()
+}
+
+#[derive(Debug, Args)]
+pub struct DeleteArgs {
+    /// The flavor's name.
+    name: String,
+    /// Delete it even if managers use it (they stop working until it is
+    /// registered again).
+    #[arg(long)]
+    force: bool,
+}
+
+impl DeleteArgs {
+    fn run(self, ctx: &Context) -> Result<()> {
+        let name = &self.name;
+        if builtin::find(name).is_some() {
+            usage!("`{name}` is a built-in flavor and cannot be deleted");
+        }
+        let _lock = ctx.home.lock_state()?;
+        let mut registry = FlavorRegistry::load(&ctx.home)?;
+        if registry.registered(name).is_none() {
+            bail!("there is no registered flavor called `{name}`: see `secman flavor list`");
+        }
+        let managers = Managers::load(&ctx.home)?;
+        let users = managers.using_flavor(name);
+        if !users.is_empty() && !self.force {
+            bail!(
+                "flavor `{name}` is used by manager(s) {}: delete them first, or pass --force",
+                users.join(", ")
+            );
+        }
+        registry.remove(name);
+        registry.save()?;
+        print(&format!("Deleted flavor `{name}`\n"))
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct GrantArgs {
+    /// The registered flavor's name.
+    name: String,
+    #[command(flatten)]
+    grants: GrantFlags,
+}
+
+impl GrantArgs {
+    fn run(self, ctx: &Context, grant: bool) -> Result<()> {
+        let name = &self.name;
+        if builtin::find(name).is_some() {
+            usage!("`{name}` is a built-in flavor: its grants are fixed");
+        }
+        if self.grants.is_empty() {
+            usage!("name what to change: --allow-host HOST, --allow-env NAME or --allow-storage");
+        }
+        let _lock = ctx.home.lock_state()?;
+        let mut registry = FlavorRegistry::load(&ctx.home)?;
+        let Some(mut flavor) = registry.registered(name).cloned() else {
+            bail!("there is no registered flavor called `{name}`: see `secman flavor list`");
+        };
+        let change = self.grants.to_grants(&flavor.info)?;
+        let grants = &mut flavor.grants;
+        if grant {
+            for host in change.hosts {
+                if !grants.hosts.contains(&host) {
+                    grants.hosts.push(host);
+                }
+            }
+            for var in change.env {
+                if !grants.env.contains(&var) {
+                    grants.env.push(var);
+                }
+            }
+            grants.storage |= change.storage;
+        } else {
+            grants.hosts.retain(|h| !change.hosts.contains(h));
+            grants.env.retain(|v| !change.env.contains(v));
+            grants.storage &= !change.storage;
+        }
+        let summary = describe_grants(grants);
+        registry.insert(name.clone(), flavor);
+        registry.save()?;
+        print(&format!("Flavor `{name}` is now granted: {summary}\n"))
+    }
+}
+
+fn describe_grants(grants: &Grants) -> String {
+    let mut parts = vec![];
+    if grants.storage {
+        parts.push("a storage folder".to_string());
+    }
+    if !grants.env.is_empty() {
+        parts.push(format!("environment variables {}", grants.env.join(", ")));
+    }
+    if !grants.hosts.is_empty() {
+        parts.push(format!("HTTP to {}", grants.hosts.join(", ")));
+    }
+    if parts.is_empty() {
+        "nothing".into()
+    } else {
+        parts.join("; ")
+    }
+}
+
+fn grant_flags(grants: &Grants) -> String {
+    let mut flags = vec![];
+    flags.extend(grants.hosts.iter().map(|h| format!("--allow-host {h}")));
+    flags.extend(grants.env.iter().map(|v| format!("--allow-env {v}")));
+    if grants.storage {
+        flags.push("--allow-storage".into());
+    }
+    flags.join(" ")
+}
+
+fn list(items: &[String]) -> String {
+    if items.is_empty() {
+        "nothing".into()
+    } else {
+        items.join(", ")
+    }
+}

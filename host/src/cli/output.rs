@@ -1,0 +1,86 @@
+//! How commands print: aligned tables for people, JSON and YAML for scripts.
+
+use std::io::Write;
+
+use anyhow::Result;
+use serde::Serialize;
+
+/// Output formats for listings and descriptions.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Aligned columns for people.
+    #[default]
+    Table,
+    /// JSON.
+    Json,
+    /// YAML.
+    Yaml,
+}
+
+/// Prints `value` as JSON or YAML, or calls `table` for the table format.
+pub fn print_as<T: Serialize>(
+    format: Format,
+    value: &T,
+    table: impl FnOnce() -> String,
+) -> Result<()> {
+    match format {
+        Format::Table => print(&table()),
+        Format::Json => print(&(serde_json::to_string_pretty(value)? + "\n")),
+        Format::Yaml => print(&serde_norway::to_string(value)?),
+    }
+}
+
+/// Writes `text` to stdout. A closed pipe (`secman ... | head`) surfaces as
+/// an `io::Error` that `main` treats as success.
+pub fn print(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()?;
+    Ok(())
+}
+
+/// A message for people, on stderr so that stdout stays parseable.
+pub fn note(text: &str) {
+    let _ = writeln!(std::io::stderr(), "{text}");
+}
+
+/// Renders rows under headers in aligned columns.
+pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let mut text = String::new();
+    let headers: Vec<String> = headers.iter().map(|h| h.to_string()).collect();
+    for row in std::iter::once(&headers).chain(rows) {
+        let last = row.len().saturating_sub(1);
+        for (i, (cell, width)) in row.iter().zip(&widths).enumerate() {
+            if i == last {
+                text += cell;
+            } else {
+                text += &format!("{cell:<width$}  ");
+            }
+        }
+        text += "\n";
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_align_columns() {
+        let text = table(
+            &["KEY", "VALUE"],
+            &[
+                vec!["a".into(), "1".into()],
+                vec!["long_key".into(), "2".into()],
+            ],
+        );
+        assert_eq!(text, "KEY       VALUE\na         1\nlong_key  2\n");
+    }
+}

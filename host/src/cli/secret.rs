@@ -1,0 +1,353 @@
+//! `secman secret ...`: the six operations of the contract.
+
+use std::collections::BTreeMap;
+
+use anyhow::{Context as _, Result, bail};
+use clap::{Args, Subcommand};
+
+use super::output::{Format, print, print_as, table};
+use super::{Context, input, usage};
+use crate::secret::{DEFAULT_SCHEMA, Schema, Secret, validate_name};
+use crate::session::{Access, Session};
+
+#[derive(Debug, Subcommand)]
+pub enum SecretCommand {
+    /// Store a new secret: `secman secret register db user=admin password=@pw.txt`.
+    Register(RegisterArgs),
+    /// Show a secret's values, or one value with --key.
+    Get(GetArgs),
+    /// List the names of all secrets, sorted.
+    List(ListArgs),
+    /// Change some values of a secret, add keys, or remove them.
+    Update(UpdateArgs),
+    /// Delete a secret.
+    Delete(DeleteArgs),
+    /// Delete every secret of a manager.
+    DeleteAll(DeleteAllArgs),
+}
+
+impl SecretCommand {
+    pub async fn run(self, ctx: &Context) -> Result<()> {
+        match self {
+            SecretCommand::Register(args) => args.run(ctx).await,
+            SecretCommand::Get(args) => args.run(ctx).await,
+            SecretCommand::List(args) => args.run(ctx).await,
+            SecretCommand::Update(args) => args.run(ctx).await,
+            SecretCommand::Delete(args) => args.run(ctx).await,
+            SecretCommand::DeleteAll(args) => args.run(ctx).await,
+        }
+    }
+}
+
+/// Which manager a secret command works on.
+#[derive(Debug, Args)]
+struct ManagerArg {
+    /// The manager to use [default: the active one].
+    #[arg(short, long, value_name = "NAME")]
+    manager: Option<String>,
+}
+
+impl ManagerArg {
+    async fn open(&self, ctx: &Context, access: Access) -> Result<Session> {
+        ctx.opener()?.open(self.manager.as_deref(), access).await
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct RegisterArgs {
+    /// The secret's name.
+    name: String,
+    /// The values: KEY=VALUE (or --KEY=VALUE). KEY=@path reads the value from
+    /// a file; KEY=@@x stores the literal @x. With -i, a bare KEY is asked for.
+    #[arg(value_name = "KEY=VALUE", allow_hyphen_values = true)]
+    values: Vec<String>,
+    /// The schema the keys follow: arbitrary, aws, gcp, azure, basic_auth, mysql.
+    #[arg(long, default_value = DEFAULT_SCHEMA)]
+    schema: String,
+    /// Ask for values with hidden input instead of taking them as arguments.
+    #[arg(short, long)]
+    interactive: bool,
+    #[command(flatten)]
+    manager: ManagerArg,
+}
+
+impl RegisterArgs {
+    async fn run(self, ctx: &Context) -> Result<()> {
+        validate_name(&self.name)?;
+        let schema = Schema::find(&self.schema)?;
+        let values = input::values_for_register(&self.values, self.interactive, schema)?;
+        let secret = Secret {
+            name: self.name,
+            schema: schema.name.to_string(),
+            values,
+        };
+        secret.validate()?;
+        let mut session = self.manager.open(ctx, Access::Write).await?;
+        session
+            .instance
+            .register_secret(&secret)
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot register secret `{}` in manager `{}`",
+                    secret.name, session.manager
+                )
+            })?;
+        print(&format!(
+            "Registered secret `{}` ({}) in manager `{}` with keys: {}\n",
+            secret.name,
+            secret.schema,
+            session.manager,
+            keys(&secret.values)
+        ))
+    }
+}
+
+/// How `secret get` prints a secret.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+enum SecretFormat {
+    /// A KEY/VALUE table.
+    #[default]
+    Table,
+    /// `{"name": ..., "schema": ..., "values": {KEY: VALUE}}`.
+    Json,
+    /// The same as YAML.
+    Yaml,
+    /// `KEY='VALUE'` lines, for a shell or an .env file.
+    Env,
+}
+
+#[derive(Debug, Args)]
+pub struct GetArgs {
+    /// The secret's name.
+    name: String,
+    /// Print only the value of this key, with nothing around it.
+    #[arg(short, long)]
+    key: Option<String>,
+    /// The output format.
+    #[arg(short, long, value_enum, default_value_t)]
+    output: SecretFormat,
+    #[command(flatten)]
+    manager: ManagerArg,
+}
+
+impl GetArgs {
+    async fn run(self, ctx: &Context) -> Result<()> {
+        let mut session = self.manager.open(ctx, Access::Read).await?;
+        let secret = session
+            .instance
+            .get_secret(&self.name)
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot get secret `{}` from manager `{}`",
+                    self.name, session.manager
+                )
+            })?;
+        if let Some(key) = &self.key {
+            let Some(value) = secret.values.get(key) else {
+                bail!(
+                    "secret `{}` has no key `{key}`: its keys are {}",
+                    secret.name,
+                    keys(&secret.values)
+                );
+            };
+            return print(&format!("{value}\n"));
+        }
+        match self.output {
+            SecretFormat::Table => {
+                let rows: Vec<Vec<String>> = secret
+                    .values
+                    .iter()
+                    .map(|(k, v)| vec![k.clone(), v.clone()])
+                    .collect();
+                print(&table(&["KEY", "VALUE"], &rows))
+            }
+            SecretFormat::Json => print_as(Format::Json, &secret, String::new),
+            SecretFormat::Yaml => print_as(Format::Yaml, &secret, String::new),
+            SecretFormat::Env => print(
+                &secret
+                    .values
+                    .iter()
+                    .map(|(k, v)| format!("{k}={}\n", shell_quote(v)))
+                    .collect::<String>(),
+            ),
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// The output format: one name per line, or a JSON or YAML array.
+    #[arg(short, long, value_enum, default_value_t)]
+    output: Format,
+    #[command(flatten)]
+    manager: ManagerArg,
+}
+
+impl ListArgs {
+    async fn run(self, ctx: &Context) -> Result<()> {
+        let mut session = self.manager.open(ctx, Access::Read).await?;
+        let names =
+            session.instance.list_secrets().await.with_context(|| {
+                format!("cannot list the secrets of manager `{}`", session.manager)
+            })?;
+        print_as(self.output, &names, || {
+            names.iter().map(|n| format!("{n}\n")).collect()
+        })
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    /// The secret's name.
+    name: String,
+    /// Values to set: KEY=VALUE (or --KEY=VALUE), as for `register`. Keys not
+    /// named keep their value.
+    #[arg(value_name = "KEY=VALUE", allow_hyphen_values = true)]
+    values: Vec<String>,
+    /// Remove this key from the secret (repeatable).
+    #[arg(long, value_name = "KEY")]
+    remove: Vec<String>,
+    /// Ask for the values of keys given without one, with hidden input.
+    #[arg(short, long)]
+    interactive: bool,
+    #[command(flatten)]
+    manager: ManagerArg,
+}
+
+impl UpdateArgs {
+    async fn run(self, ctx: &Context) -> Result<()> {
+        if self.values.is_empty() && self.remove.is_empty() {
+            usage!("nothing to update: give KEY=VALUE pairs to set, or --remove KEY");
+        }
+        let changes = input::values_for_update(&self.values, self.interactive)?;
+        let mut session = self.manager.open(ctx, Access::Write).await?;
+        let context = || {
+            format!(
+                "cannot update secret `{}` in manager `{}`",
+                self.name, session.manager
+            )
+        };
+        let mut secret = session
+            .instance
+            .get_secret(&self.name)
+            .await
+            .with_context(context)?;
+        for key in &self.remove {
+            if secret.values.remove(key).is_none() {
+                usage!(
+                    "cannot update secret `{}`: it has no key `{key}` to remove (its keys are {})",
+                    self.name,
+                    keys(&secret.values)
+                );
+            }
+        }
+        secret.values.extend(changes);
+        if secret.values.is_empty() {
+            usage!(
+                "cannot remove every key of secret `{}`: to delete it, run `secman secret delete {}`",
+                self.name,
+                self.name
+            );
+        }
+        secret.validate().with_context(context)?;
+        session
+            .instance
+            .update_secret(&secret)
+            .await
+            .with_context(context)?;
+        print(&format!(
+            "Updated secret `{}` in manager `{}`; its keys are now: {}\n",
+            secret.name,
+            session.manager,
+            keys(&secret.values)
+        ))
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct DeleteArgs {
+    /// The secret's name.
+    name: String,
+    /// Do not ask for confirmation.
+    #[arg(short, long)]
+    yes: bool,
+    #[command(flatten)]
+    manager: ManagerArg,
+}
+
+impl DeleteArgs {
+    async fn run(self, ctx: &Context) -> Result<()> {
+        let mut session = self.manager.open(ctx, Access::Write).await?;
+        input::confirm(
+            &format!(
+                "delete secret `{}` from manager `{}`",
+                self.name, session.manager
+            ),
+            self.yes,
+        )?;
+        session
+            .instance
+            .delete_secret(&self.name)
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot delete secret `{}` from manager `{}`",
+                    self.name, session.manager
+                )
+            })?;
+        print(&format!(
+            "Deleted secret `{}` from manager `{}`\n",
+            self.name, session.manager
+        ))
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct DeleteAllArgs {
+    /// Required: this deletes every secret the manager can see.
+    #[arg(long)]
+    force: bool,
+    /// Do not ask for confirmation.
+    #[arg(short, long)]
+    yes: bool,
+    #[command(flatten)]
+    manager: ManagerArg,
+}
+
+impl DeleteAllArgs {
+    async fn run(self, ctx: &Context) -> Result<()> {
+        if !self.force {
+            usage!("delete-all deletes every secret of the manager: pass --force to mean it");
+        }
+        let mut session = self.manager.open(ctx, Access::Write).await?;
+        input::confirm(
+            &format!("delete every secret of manager `{}`", session.manager),
+            self.yes,
+        )?;
+        session
+            .instance
+            .delete_all_secrets(true)
+            .await
+            .with_context(|| {
+                format!("cannot delete the secrets of manager `{}`", session.manager)
+            })?;
+        print(&format!(
+            "Deleted every secret of manager `{}`\n",
+            session.manager
+        ))
+    }
+}
+
+fn keys(values: &BTreeMap<String, String>) -> String {
+    if values.is_empty() {
+        return "(none)".into();
+    }
+    values.keys().cloned().collect::<Vec<_>>().join(", ")
+}
+
+/// `value` in single quotes, safe for a POSIX shell and dotenv files.
+fn shell_quote(value: &str) -> String {
+    format!("'{}'", value.replace('\'', r"'\''"))
+}

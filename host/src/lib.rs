@@ -1,0 +1,18 @@
+//! secman: a secrets manager whose backends are sandboxed WebAssembly
+//! components.
+//!
+//! - [`runtime`] loads flavor components and runs them in a sandbox;
+//! - [`registry`] and [`builtin`] know which flavors exist;
+//! - [`managers`] holds the configured managers, [`session`] opens one;
+//! - [`secret`] is the secret model and its schemas;
+//! - [`home`] is where state lives and how it is written;
+//! - [`cli`] is the `secman` command line on top.
+
+pub mod builtin;
+pub mod cli;
+pub mod home;
+pub mod managers;
+pub mod registry;
+pub mod runtime;
+pub mod secret;
+pub mod session;

@@ -1,0 +1,32 @@
+//! The `secman` binary: parse the arguments, run, map errors to exit codes.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser;
+use secman::cli::{Cli, exit_code};
+
+fn main() -> ExitCode {
+    // Usage errors exit with 2 from here, with clap's message.
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .expect("cannot start the async runtime");
+    match runtime.block_on(cli.run()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
+        Err(error) => {
+            let _ = writeln!(std::io::stderr(), "secman: error: {error:#}");
+            ExitCode::from(exit_code(&error))
+        }
+    }
+}
+
+/// `secman secret list | head -1` closing the pipe early is not an error.
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error
+        .chain()
+        .filter_map(|e| e.downcast_ref::<std::io::Error>())
+        .any(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+}

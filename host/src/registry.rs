@@ -1,0 +1,275 @@
+//! The flavors secman knows: built-in ones and registered `.wasm` files.
+//!
+//! `flavors.yaml` in the home records, for each registered flavor, the
+//! file's path and sha256 at registration, what the flavor said about
+//! itself, and what the user granted it. A file whose sha256 no longer
+//! matches is refused until it is registered again.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::builtin::{self, EmbeddedFlavor};
+use crate::home::{Home, read_if_exists, write_atomic};
+use crate::runtime::{FlavorComponent, FlavorInfo, Limits, Runtime};
+
+/// What the user let a flavor have. Nothing else reaches it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Grants {
+    /// Hosts it may send HTTP requests to (exact, or `*.suffix`).
+    #[serde(default)]
+    pub hosts: Vec<String>,
+    /// Environment variables it may read.
+    #[serde(default)]
+    pub env: Vec<String>,
+    /// Whether it gets a storage folder.
+    #[serde(default)]
+    pub storage: bool,
+}
+
+impl Grants {
+    /// Everything `info` asks for: what built-in flavors get.
+    pub fn all_asked(info: &FlavorInfo) -> Grants {
+        Grants {
+            hosts: info.capabilities.outbound_hosts.clone(),
+            env: info.capabilities.environment.clone(),
+            storage: info.capabilities.storage,
+        }
+    }
+
+    /// Whether nothing is granted.
+    pub fn is_empty(&self) -> bool {
+        self.hosts.is_empty() && self.env.is_empty() && !self.storage
+    }
+}
+
+/// A registered third-party flavor.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RegisteredFlavor {
+    /// The component file, absolute.
+    pub path: PathBuf,
+    /// The file's sha256 when it was registered.
+    pub sha256: String,
+    /// What the flavor said about itself then.
+    pub info: FlavorInfo,
+    /// What the user granted it.
+    #[serde(default)]
+    pub grants: Grants,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct RegistryFile {
+    #[serde(default)]
+    flavors: BTreeMap<String, RegisteredFlavor>,
+}
+
+/// Where a flavor's component comes from.
+#[derive(Debug, Clone)]
+pub enum FlavorSource {
+    /// Compiled into this binary.
+    Builtin(&'static EmbeddedFlavor),
+    /// A registered file.
+    File(Box<RegisteredFlavor>),
+}
+
+impl FlavorSource {
+    /// How `flavor list` shows the source.
+    pub fn describe(&self) -> String {
+        match self {
+            FlavorSource::Builtin(_) => "built-in".into(),
+            FlavorSource::File(f) => f.path.display().to_string(),
+        }
+    }
+
+    /// The component's sha256, as recorded.
+    pub fn sha256(&self) -> &str {
+        match self {
+            FlavorSource::Builtin(f) => f.sha256,
+            FlavorSource::File(f) => &f.sha256,
+        }
+    }
+
+    /// Whether the flavor is compiled into this binary.
+    pub fn is_builtin(&self) -> bool {
+        matches!(self, FlavorSource::Builtin(_))
+    }
+}
+
+/// A flavor ready to open managers with.
+pub struct LoadedFlavor {
+    /// The name it is known by.
+    pub name: String,
+    /// Where it comes from.
+    pub source: FlavorSource,
+    /// What it says about itself.
+    pub info: FlavorInfo,
+    /// What it may have.
+    pub grants: Grants,
+    /// The limits it runs under.
+    pub limits: Limits,
+    /// The checked, compiled component.
+    pub component: FlavorComponent,
+}
+
+/// The registry of flavors.
+#[derive(Debug)]
+pub struct FlavorRegistry {
+    file: PathBuf,
+    registered: BTreeMap<String, RegisteredFlavor>,
+}
+
+impl FlavorRegistry {
+    /// Reads the registry of `home`; none yet is an empty one.
+    pub fn load(home: &Home) -> Result<FlavorRegistry> {
+        let file = home.flavors_file();
+        let registered = match read_if_exists(&file)? {
+            Some(bytes) => {
+                serde_norway::from_slice::<RegistryFile>(&bytes)
+                    .with_context(|| {
+                        format!(
+                            "{} is corrupt; it was left untouched: repair or remove it",
+                            file.display()
+                        )
+                    })?
+                    .flavors
+            }
+            None => BTreeMap::new(),
+        };
+        Ok(FlavorRegistry { file, registered })
+    }
+
+    /// Writes the registry back. Call it under [`Home::lock_state`].
+    pub fn save(&self) -> Result<()> {
+        let file = RegistryFile {
+            flavors: self.registered.clone(),
+        };
+        write_atomic(&self.file, serde_norway::to_string(&file)?.as_bytes())
+    }
+
+    /// Every flavor: the built-in ones first, then the registered ones.
+    pub fn all(&self) -> Vec<(String, FlavorSource)> {
+        let builtins = builtin::BUILTIN_FLAVORS
+            .iter()
+            .map(|f| (f.name.to_string(), FlavorSource::Builtin(f)));
+        let registered = self
+            .registered
+            .iter()
+            .map(|(name, f)| (name.clone(), FlavorSource::File(Box::new(f.clone()))));
+        builtins.chain(registered).collect()
+    }
+
+    /// The flavor called `name`.
+    pub fn source(&self, name: &str) -> Result<FlavorSource> {
+        if let Some(builtin) = builtin::find(name) {
+            return Ok(FlavorSource::Builtin(builtin));
+        }
+        match self.registered.get(name) {
+            Some(flavor) => Ok(FlavorSource::File(Box::new(flavor.clone()))),
+            None => bail!(
+                "there is no flavor called `{name}`: see `secman flavor list`, or register one \
+                 with `secman flavor register PATH`"
+            ),
+        }
+    }
+
+    /// The registered (not built-in) flavor called `name`.
+    pub fn registered(&self, name: &str) -> Option<&RegisteredFlavor> {
+        self.registered.get(name)
+    }
+
+    /// Records `flavor` under `name`, replacing an earlier record.
+    pub fn insert(&mut self, name: String, flavor: RegisteredFlavor) {
+        self.registered.insert(name, flavor);
+    }
+
+    /// Forgets the registered flavor called `name`.
+    pub fn remove(&mut self, name: &str) -> Option<RegisteredFlavor> {
+        self.registered.remove(name)
+    }
+
+    /// Loads the flavor called `name`: checks a registered file has not
+    /// changed, then compiles it (or takes it from the cache).
+    pub async fn load_flavor(&self, runtime: &Runtime, name: &str) -> Result<LoadedFlavor> {
+        let source = self.source(name)?;
+        let limits = Limits::default();
+        let (component, info, grants) = match &source {
+            FlavorSource::Builtin(builtin) => {
+                let component = runtime
+                    .load(builtin.wasm, builtin.sha256)
+                    .with_context(|| format!("built-in flavor `{name}` cannot be loaded"))?;
+                let info = component
+                    .info(limits)
+                    .await
+                    .with_context(|| format!("built-in flavor `{name}` cannot be loaded"))?;
+                let grants = Grants::all_asked(&info);
+                (component, info, grants)
+            }
+            FlavorSource::File(registered) => {
+                let wasm = read_unchanged(name, registered)?;
+                let component = runtime
+                    .load(&wasm, &registered.sha256)
+                    .with_context(|| format!("flavor `{name}` cannot be loaded"))?;
+                (
+                    component,
+                    registered.info.clone(),
+                    registered.grants.clone(),
+                )
+            }
+        };
+        Ok(LoadedFlavor {
+            name: name.to_string(),
+            source,
+            info,
+            grants,
+            limits,
+            component,
+        })
+    }
+}
+
+/// The bytes of a registered flavor's file, if they are still the ones
+/// that were registered.
+fn read_unchanged(name: &str, flavor: &RegisteredFlavor) -> Result<Vec<u8>> {
+    let path = &flavor.path;
+    let wasm = std::fs::read(path).with_context(|| {
+        format!(
+            "cannot read the file of flavor `{name}`, {}: restore it, or remove the flavor \
+             with `secman flavor delete {name}`",
+            path.display()
+        )
+    })?;
+    let sha256 = sha256_hex(&wasm);
+    if sha256 != flavor.sha256 {
+        bail!(
+            "the file of flavor `{name}`, {}, changed since it was registered (sha256 {} then, \
+             {} now), so it is refused: if you trust the new file, run `secman flavor register {}` \
+             again",
+            path.display(),
+            short(&flavor.sha256),
+            short(&sha256),
+            path.display()
+        );
+    }
+    Ok(wasm)
+}
+
+/// The lowercase hex sha256 of `bytes`.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The first 12 hex digits of a digest, for display.
+pub fn short(sha256: &str) -> &str {
+    &sha256[..sha256.len().min(12)]
+}
+
+/// Reads a candidate flavor file, naming it in the error.
+pub fn read_flavor_file(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("cannot read flavor file {}", path.display()))
+}

@@ -1,0 +1,143 @@
+//! What a flavor says about itself, as the host keeps it.
+
+use serde::{Deserialize, Serialize};
+
+use super::bindings::types;
+
+/// Option names the host sets itself; a flavor cannot declare them.
+pub const RESERVED_OPTIONS: &[&str] = &[
+    "scope",
+    "namespace",
+    "component_uuid",
+    "component_name",
+    "storage",
+];
+
+/// A flavor's description of itself (the WIT `flavor-info`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlavorInfo {
+    /// Short lowercase name.
+    pub name: String,
+    /// The flavor's own version.
+    pub version: String,
+    /// One line for listings.
+    pub description: String,
+    /// The options a manager takes.
+    #[serde(default)]
+    pub options: Vec<OptionSpec>,
+    /// What the flavor asks for.
+    #[serde(default)]
+    pub capabilities: Capabilities,
+    /// Whether the flavor understands scopes.
+    #[serde(default)]
+    pub scoped: bool,
+}
+
+/// An option a manager takes (the WIT `option-spec`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OptionSpec {
+    /// The option's name.
+    pub name: String,
+    /// One line of help.
+    pub description: String,
+    /// Whether a manager must set it.
+    #[serde(default)]
+    pub required: bool,
+    /// The value used when it is not set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<String>,
+    /// Whether the value is a credential, masked when shown.
+    #[serde(default)]
+    pub sensitive: bool,
+    /// Whether the value names a file whose folder is the storage folder.
+    #[serde(default)]
+    pub storage_file: bool,
+}
+
+/// What a flavor asks the host for (the WIT `capabilities`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Capabilities {
+    /// Hosts it sends HTTP requests to.
+    #[serde(default)]
+    pub outbound_hosts: Vec<String>,
+    /// Environment variables it reads.
+    #[serde(default)]
+    pub environment: Vec<String>,
+    /// Whether it keeps files in a storage folder.
+    #[serde(default)]
+    pub storage: bool,
+}
+
+impl FlavorInfo {
+    /// Checks that the description is one the host can act on, naming the
+    /// first thing that is not.
+    pub fn validate(&self) -> Result<(), String> {
+        if !is_flavor_name(&self.name) {
+            return Err(format!(
+                "its name `{}` is not a flavor name (lowercase letters, digits, `_` and `-`, \
+                 starting with a letter)",
+                self.name
+            ));
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for option in &self.options {
+            if RESERVED_OPTIONS.contains(&option.name.as_str()) {
+                return Err(format!(
+                    "it declares option `{}`, which the host reserves",
+                    option.name
+                ));
+            }
+            if !seen.insert(option.name.as_str()) {
+                return Err(format!("it declares option `{}` twice", option.name));
+            }
+            if option.storage_file && !self.capabilities.storage {
+                return Err(format!(
+                    "option `{}` names a storage file, but the flavor asks for no storage",
+                    option.name
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The option called `name`.
+    pub fn option(&self, name: &str) -> Option<&OptionSpec> {
+        self.options.iter().find(|o| o.name == name)
+    }
+}
+
+/// Whether `name` can name a flavor: it is used in file names and commands.
+pub fn is_flavor_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_lowercase())
+        && name.len() <= 64
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+}
+
+impl From<types::FlavorInfo> for FlavorInfo {
+    fn from(info: types::FlavorInfo) -> Self {
+        FlavorInfo {
+            name: info.name,
+            version: info.version,
+            description: info.description,
+            options: info
+                .options
+                .into_iter()
+                .map(|o| OptionSpec {
+                    name: o.name,
+                    description: o.description,
+                    required: o.required,
+                    default: o.default,
+                    sensitive: o.sensitive,
+                    storage_file: matches!(o.kind, types::OptionKind::StorageFile),
+                })
+                .collect(),
+            capabilities: Capabilities {
+                outbound_hosts: info.capabilities.outbound_hosts,
+                environment: info.capabilities.environment,
+                storage: info.capabilities.storage,
+            },
+            scoped: info.scoped,
+        }
+    }
+}

@@ -1,0 +1,358 @@
+//! Loading flavor components and calling them inside their sandbox.
+//!
+//! [`Runtime`] owns the engine, the linker (what a flavor may import: WASI
+//! 0.2 and the host's `log`) and the compile cache. [`Runtime::load`] turns
+//! a component's bytes into a [`FlavorComponent`], checked and
+//! pre-instantiated; [`FlavorComponent::open`] instantiates it in a sandbox
+//! and opens one manager, whose operations [`ManagerInstance`] exposes.
+
+mod bindings;
+mod cache;
+mod engine;
+mod error;
+mod info;
+mod sandbox;
+
+use std::path::Path;
+
+use anyhow::Result;
+use wasmtime::component::{HasSelf, Linker, ResourceAny};
+use wasmtime::{Engine, Store, Trap};
+
+use crate::secret::Secret;
+use bindings::{Flavor, FlavorPre, types};
+pub use cache::CompileCache;
+pub use error::{FlavorError, LoadError};
+pub use info::{Capabilities, FlavorInfo, OptionSpec, RESERVED_OPTIONS, is_flavor_name};
+pub use sandbox::{Limits, LogLevel, SandboxSpec, SandboxState};
+
+/// The export every flavor has: the contract's `secrets-manager` interface.
+pub const FLAVOR_EXPORT: &str = "secman:flavor/secrets-manager@0.1.0";
+
+/// The engine, the linker and the compile cache.
+pub struct Runtime {
+    engine: Engine,
+    linker: Linker<SandboxState>,
+    cache: CompileCache,
+}
+
+impl Runtime {
+    /// A runtime whose compiled components are cached under `cache_root`.
+    pub fn new(cache_root: &Path) -> Result<Runtime> {
+        let engine = engine::new_engine()?;
+        engine::start_epoch_clock(&engine);
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+        Flavor::add_to_linker::<_, HasSelf<SandboxState>>(&mut linker, |state| state)?;
+        let cache = CompileCache::new(cache_root, &engine);
+        Ok(Runtime {
+            engine,
+            linker,
+            cache,
+        })
+    }
+
+    /// Whether the component with this digest is compiled and cached.
+    pub fn is_cached(&self, sha256: &str) -> bool {
+        self.cache.contains(sha256)
+    }
+
+    /// Checks `wasm` (whose sha256 is `sha256`) is a flavor component this
+    /// host can run, compiling it into the cache on first use.
+    pub fn load(&self, wasm: &[u8], sha256: &str) -> Result<FlavorComponent, LoadError> {
+        match wasm.get(..8) {
+            Some([0, b'a', b's', b'm', 1, 0, 0, 0]) => return Err(LoadError::CoreModule),
+            Some([0, b'a', b's', b'm', ..]) => {}
+            _ => return Err(LoadError::NotWasm),
+        }
+        let component = self
+            .cache
+            .compile_cached(&self.engine, wasm, sha256)
+            .map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
+        let ty = component.component_type();
+        if ty.get_export(&self.engine, FLAVOR_EXPORT).is_none() {
+            let found: Vec<String> = ty
+                .exports(&self.engine)
+                .map(|(n, _)| n.to_string())
+                .collect();
+            return Err(LoadError::NotAFlavor {
+                expected: FLAVOR_EXPORT,
+                found: if found.is_empty() {
+                    "nothing".into()
+                } else {
+                    found.join(", ")
+                },
+            });
+        }
+        let pre = self
+            .linker
+            .instantiate_pre(&component)
+            .map_err(|e| LoadError::UnsupportedImport(format!("{e:#}")))?;
+        let pre = FlavorPre::new(pre).map_err(|e| LoadError::NotAFlavor {
+            expected: FLAVOR_EXPORT,
+            found: format!("an incompatible version of it ({e:#})"),
+        })?;
+        Ok(FlavorComponent {
+            engine: self.engine.clone(),
+            pre,
+        })
+    }
+}
+
+/// A checked, pre-instantiated flavor component.
+pub struct FlavorComponent {
+    engine: Engine,
+    pre: FlavorPre<SandboxState>,
+}
+
+impl FlavorComponent {
+    /// Asks the flavor to describe itself, in a sandbox with no grants.
+    pub async fn info(&self, limits: Limits) -> Result<FlavorInfo, LoadError> {
+        let spec = SandboxSpec {
+            flavor: "(being loaded)".into(),
+            limits,
+            ..SandboxSpec::default()
+        };
+        let mut call =
+            Call::new(&self.engine, &spec).map_err(|e| LoadError::BadInfo(format!("{e:#}")))?;
+        let flavor = call
+            .run("instantiate", async |store| {
+                self.pre.instantiate_async(store).await
+            })
+            .await
+            .map_err(|e| LoadError::BadInfo(e.to_string()))?;
+        let api = flavor.secman_flavor_secrets_manager();
+        let info = call
+            .run("flavor-info", async |store| api.call_info(store).await)
+            .await
+            .map_err(|e| LoadError::BadInfo(e.to_string()))?;
+        let info = FlavorInfo::from(info);
+        info.validate().map_err(LoadError::BadInfo)?;
+        Ok(info)
+    }
+
+    /// Instantiates the flavor in the sandbox `spec` and opens one manager
+    /// with `options`.
+    pub async fn open(
+        &self,
+        spec: &SandboxSpec,
+        options: &[(String, String)],
+    ) -> Result<ManagerInstance, FlavorError> {
+        let mut call = Call::new(&self.engine, spec).map_err(|e| {
+            FlavorError::Backend(format!(
+                "cannot set up the sandbox of flavor `{}`: {e:#}",
+                spec.flavor
+            ))
+        })?;
+        let flavor = call
+            .run("instantiate", async |store| {
+                self.pre.instantiate_async(store).await
+            })
+            .await?;
+        let api = flavor.secman_flavor_secrets_manager().manager();
+        let manager = call
+            .run("open", async |store| api.call_open(store, options).await)
+            .await??;
+        Ok(ManagerInstance {
+            call,
+            flavor,
+            manager,
+        })
+    }
+}
+
+/// One opened manager of a flavor, inside its sandbox.
+pub struct ManagerInstance {
+    call: Call,
+    flavor: Flavor,
+    manager: ResourceAny,
+}
+
+impl ManagerInstance {
+    /// Stores a new secret.
+    pub async fn register_secret(&mut self, secret: &Secret) -> Result<(), FlavorError> {
+        let (secret, api, manager) = (
+            to_wit(secret),
+            self.flavor.secman_flavor_secrets_manager().manager(),
+            self.manager,
+        );
+        self.call
+            .run("register-secret", async |store| {
+                api.call_register_secret(store, manager, &secret).await
+            })
+            .await??;
+        Ok(())
+    }
+
+    /// Reads a secret.
+    pub async fn get_secret(&mut self, name: &str) -> Result<Secret, FlavorError> {
+        let (api, manager) = (
+            self.flavor.secman_flavor_secrets_manager().manager(),
+            self.manager,
+        );
+        let secret = self
+            .call
+            .run("get-secret", async |store| {
+                api.call_get_secret(store, manager, name).await
+            })
+            .await??;
+        Ok(Secret {
+            name: secret.name,
+            schema: secret.schema,
+            values: secret.values.into_iter().collect(),
+        })
+    }
+
+    /// The names of all secrets, sorted.
+    pub async fn list_secrets(&mut self) -> Result<Vec<String>, FlavorError> {
+        let (api, manager) = (
+            self.flavor.secman_flavor_secrets_manager().manager(),
+            self.manager,
+        );
+        let mut names = self
+            .call
+            .run("get-all-secret-keys", async |store| {
+                api.call_get_all_secret_keys(store, manager).await
+            })
+            .await??;
+        names.sort_unstable();
+        names.dedup();
+        Ok(names)
+    }
+
+    /// Replaces the content of an existing secret.
+    pub async fn update_secret(&mut self, secret: &Secret) -> Result<(), FlavorError> {
+        let (secret, api, manager) = (
+            to_wit(secret),
+            self.flavor.secman_flavor_secrets_manager().manager(),
+            self.manager,
+        );
+        self.call
+            .run("update-secret", async |store| {
+                api.call_update_secret(store, manager, &secret).await
+            })
+            .await??;
+        Ok(())
+    }
+
+    /// Deletes a secret.
+    pub async fn delete_secret(&mut self, name: &str) -> Result<(), FlavorError> {
+        let (api, manager) = (
+            self.flavor.secman_flavor_secrets_manager().manager(),
+            self.manager,
+        );
+        self.call
+            .run("delete-secret", async |store| {
+                api.call_delete_secret(store, manager, name).await
+            })
+            .await??;
+        Ok(())
+    }
+
+    /// Deletes every secret in the manager's scope.
+    pub async fn delete_all_secrets(&mut self, force: bool) -> Result<(), FlavorError> {
+        let (api, manager) = (
+            self.flavor.secman_flavor_secrets_manager().manager(),
+            self.manager,
+        );
+        self.call
+            .run("delete-all-secrets", async |store| {
+                api.call_delete_all_secrets(store, manager, force).await
+            })
+            .await??;
+        Ok(())
+    }
+
+    /// What the flavor printed so far: (stdout, stderr).
+    pub fn captured_output(&self) -> (Vec<u8>, Vec<u8>) {
+        self.call.store.data().captured_output()
+    }
+}
+
+fn to_wit(secret: &Secret) -> types::Secret {
+    types::Secret {
+        name: secret.name.clone(),
+        schema: secret.schema.clone(),
+        values: secret
+            .values
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+    }
+}
+
+/// A store plus what is needed to turn its traps into clear errors.
+struct Call {
+    store: Store<SandboxState>,
+    flavor: String,
+    operation: &'static str,
+    limits: Limits,
+}
+
+impl Call {
+    fn new(engine: &Engine, spec: &SandboxSpec) -> Result<Call> {
+        Ok(Call {
+            store: spec.build_store(engine)?,
+            flavor: spec.flavor.clone(),
+            operation: "instantiate",
+            limits: spec.limits,
+        })
+    }
+
+    /// Runs one call into the guest under the deadline, turning a trap
+    /// into the error that explains it.
+    async fn run<T>(
+        &mut self,
+        operation: &'static str,
+        call: impl AsyncFnOnce(&mut Store<SandboxState>) -> wasmtime::Result<T>,
+    ) -> Result<T, FlavorError> {
+        self.operation = operation;
+        let ticks = self.limits.timeout.as_millis() / engine::EPOCH_TICK.as_millis();
+        self.store.set_epoch_deadline(ticks.max(1) as u64);
+        // The epoch stops guest code; the timer also stops a call that
+        // waits in the host, e.g. on the network.
+        let result = tokio::time::timeout(self.limits.timeout, call(&mut self.store)).await;
+        match result {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(trap)) => Err(self.explain(trap)),
+            Err(_elapsed) => Err(self.time_limit()),
+        }
+    }
+
+    fn explain(&self, error: wasmtime::Error) -> FlavorError {
+        let state = self.store.data();
+        if error.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
+            self.time_limit()
+        } else if state.memory_limit_hit() {
+            FlavorError::MemoryLimit {
+                flavor: self.flavor.clone(),
+                operation: self.operation,
+                limit: self.limits.memory,
+            }
+        } else if state.output_limit_hit() {
+            FlavorError::OutputLimit {
+                flavor: self.flavor.clone(),
+                operation: self.operation,
+                limit: self.limits.output,
+            }
+        } else {
+            let reason = match error.downcast_ref::<Trap>() {
+                Some(trap) => trap.to_string(),
+                None => format!("{error:#}"),
+            };
+            FlavorError::Crashed {
+                flavor: self.flavor.clone(),
+                operation: self.operation,
+                reason,
+            }
+        }
+    }
+
+    fn time_limit(&self) -> FlavorError {
+        FlavorError::TimeLimit {
+            flavor: self.flavor.clone(),
+            operation: self.operation,
+            limit: self.limits.timeout,
+        }
+    }
+}

@@ -1,0 +1,236 @@
+//! The sandbox a flavor runs in: only what was granted, within limits.
+//!
+//! A flavor starts with nothing: no files, no environment, no sockets, no
+//! name lookup, closed stdin. [`SandboxSpec`] adds back what the user
+//! granted (a storage folder, some environment variables). Its output is
+//! captured and capped instead of reaching the terminal, its memory is
+//! budgeted across all of its linear memories, and each call has a deadline.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, Result, anyhow};
+use wasmtime::component::ResourceTable;
+use wasmtime::{ResourceLimiter, Store};
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+
+use super::bindings::{Level, secman::flavor};
+
+/// The limits a flavor runs under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Bytes of linear memory, all memories together.
+    pub memory: usize,
+    /// Wall time one call may take.
+    pub timeout: Duration,
+    /// Bytes the flavor may print to stdout and stderr, each.
+    pub output: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            memory: 256 << 20,
+            timeout: Duration::from_secs(30),
+            output: 1 << 20,
+        }
+    }
+}
+
+/// Everything one sandbox holds.
+#[derive(Debug, Clone, Default)]
+pub struct SandboxSpec {
+    /// The flavor's name, for messages.
+    pub flavor: String,
+    /// A folder mounted read-write at the same path inside.
+    pub storage: Option<PathBuf>,
+    /// Environment variables the flavor sees.
+    pub env: Vec<(String, String)>,
+    /// The limits.
+    pub limits: Limits,
+    /// The least important flavor log message that is shown.
+    pub log_level: LogLevel,
+}
+
+/// How much of a flavor's logging reaches stderr.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LogLevel {
+    /// Everything.
+    Debug,
+    /// Steps worth knowing.
+    Info,
+    /// Only warnings and errors.
+    #[default]
+    Warn,
+    /// Only errors.
+    Error,
+}
+
+/// The store data of one flavor instance.
+pub struct SandboxState {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    budget: MemoryBudget,
+    log: FlavorLog,
+    stdout: MemoryOutputPipe,
+    stderr: MemoryOutputPipe,
+    output_cap: usize,
+}
+
+impl SandboxState {
+    /// Whether the memory budget refused a request.
+    pub fn memory_limit_hit(&self) -> bool {
+        self.budget.hit
+    }
+
+    /// Whether stdout or stderr filled up.
+    pub fn output_limit_hit(&self) -> bool {
+        // A write that would pass the cap traps before it lands, so a
+        // full pipe shows as one within a write's size of the cap.
+        let near_cap = self.output_cap.saturating_sub(OUTPUT_SLACK);
+        self.stdout.contents().len() >= near_cap || self.stderr.contents().len() >= near_cap
+    }
+
+    /// What the flavor printed, for `-v`.
+    pub fn captured_output(&self) -> (Vec<u8>, Vec<u8>) {
+        (
+            self.stdout.contents().to_vec(),
+            self.stderr.contents().to_vec(),
+        )
+    }
+}
+
+impl SandboxSpec {
+    /// A store holding this sandbox, ready to instantiate a flavor in.
+    pub fn build_store(&self, engine: &wasmtime::Engine) -> Result<Store<SandboxState>> {
+        let stdout = MemoryOutputPipe::new(self.limits.output);
+        let stderr = MemoryOutputPipe::new(self.limits.output);
+        let mut wasi = WasiCtxBuilder::new();
+        wasi.stdout(stdout.clone())
+            .stderr(stderr.clone())
+            .envs(&self.env)
+            // A CLI runs one call at a time: do file I/O on this thread
+            // rather than hopping to a blocking pool.
+            .allow_blocking_current_thread(true);
+        if let Some(dir) = &self.storage {
+            let guest_path = dir
+                .to_str()
+                .with_context(|| format!("storage folder {} is not valid UTF-8", dir.display()))?;
+            wasi.preopened_dir(dir, guest_path, FsPerms::ReadWrite)
+                .map_err(|e| anyhow!("cannot open storage folder {}: {e}", dir.display()))?;
+        }
+        let state = SandboxState {
+            wasi: wasi.build(),
+            table: ResourceTable::new(),
+            budget: MemoryBudget {
+                limit: self.limits.memory,
+                used: 0,
+                hit: false,
+            },
+            log: FlavorLog {
+                flavor: self.flavor.clone(),
+                level: self.log_level,
+                remaining: MAX_LOG_MESSAGES,
+            },
+            stdout,
+            stderr,
+            output_cap: self.limits.output,
+        };
+        let mut store = Store::new(engine, state);
+        store.limiter(|state| &mut state.budget);
+        store.epoch_deadline_trap();
+        Ok(store)
+    }
+}
+
+impl WasiView for SandboxState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+/// A memory cap over every linear memory of the instance together.
+struct MemoryBudget {
+    limit: usize,
+    used: usize,
+    hit: bool,
+}
+
+impl ResourceLimiter for MemoryBudget {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        let next = self.used + desired.saturating_sub(current);
+        if next > self.limit {
+            // Refuse the growth; a guest that cannot cope traps, and the
+            // host reports the limit instead of the trap.
+            self.hit = true;
+            return Ok(false);
+        }
+        self.used = next;
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(desired <= MAX_TABLE_ELEMENTS)
+    }
+}
+
+/// The largest single write a guest's stdio makes (wasi-libc buffers 4 KiB).
+const OUTPUT_SLACK: usize = 64 << 10;
+const MAX_TABLE_ELEMENTS: usize = 1 << 20;
+const MAX_LOG_MESSAGES: usize = 1000;
+const MAX_LOG_MESSAGE_BYTES: usize = 4096;
+
+/// Where a flavor's `log` calls go: the host's stderr, filtered and capped.
+struct FlavorLog {
+    flavor: String,
+    level: LogLevel,
+    remaining: usize,
+}
+
+impl flavor::types::Host for SandboxState {}
+
+impl flavor::log::Host for SandboxState {
+    fn log(&mut self, level: Level, message: String) {
+        let log = &mut self.log;
+        let level = match level {
+            Level::Debug => LogLevel::Debug,
+            Level::Info => LogLevel::Info,
+            Level::Warn => LogLevel::Warn,
+            Level::Error => LogLevel::Error,
+        };
+        if level < log.level || log.remaining == 0 {
+            return;
+        }
+        log.remaining -= 1;
+        let mut end = message.len().min(MAX_LOG_MESSAGE_BYTES);
+        while !message.is_char_boundary(end) {
+            end -= 1;
+        }
+        // Control characters could rewrite the user's terminal.
+        let clean: String = message[..end]
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect();
+        let level = format!("{level:?}").to_lowercase();
+        let _ = writeln!(
+            std::io::stderr(),
+            "secman: [{}] {level}: {clean}",
+            log.flavor
+        );
+    }
+}

@@ -1,0 +1,163 @@
+//! Opening a configured manager: its flavor, its sandbox, its options.
+//!
+//! This is where the user's grants become a sandbox: the storage folder
+//! (the manager's own, or the folder of its storage-file option), the
+//! granted environment variables, and the options the host reserves. Calls
+//! that share a storage folder are serialised by a lock held for the whole
+//! session, so a read-modify-write (`secret update`) is atomic too.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+
+use crate::home::{FileLock, Home, LockMode, create_private_dir};
+use crate::managers::{ManagerConfig, Managers};
+use crate::registry::{FlavorRegistry, LoadedFlavor};
+use crate::runtime::{LogLevel, ManagerInstance, Runtime, SandboxSpec};
+
+/// What a session does to the store, which decides how it locks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Only reads: runs beside other readers.
+    Read,
+    /// Writes: runs alone.
+    Write,
+}
+
+/// An opened manager, ready for secret operations.
+pub struct Session {
+    /// The manager's name.
+    pub manager: String,
+    /// The flavor's name.
+    pub flavor: String,
+    /// The flavor instance; operations go through it.
+    pub instance: ManagerInstance,
+    show_output: bool,
+    _lock: Option<FileLock>,
+}
+
+/// Everything needed to open a manager.
+pub struct Opener<'a> {
+    /// The home.
+    pub home: &'a Home,
+    /// The runtime.
+    pub runtime: &'a Runtime,
+    /// How much flavor logging to show.
+    pub log_level: LogLevel,
+}
+
+impl Opener<'_> {
+    /// Opens the manager `name`, or the active one, for `access`.
+    pub async fn open(&self, name: Option<&str>, access: Access) -> Result<Session> {
+        let managers = Managers::load(self.home)?;
+        let (name, config) = managers.resolve(name)?;
+        let registry = FlavorRegistry::load(self.home)?;
+        let flavor = registry
+            .load_flavor(self.runtime, &config.flavor)
+            .await
+            .with_context(|| format!("cannot open manager `{name}`"))?;
+        let (spec, options) = self
+            .sandbox(name, config, &flavor)
+            .with_context(|| format!("cannot open manager `{name}`"))?;
+        let lock = match &spec.storage {
+            Some(folder) => Some(self.home.lock_storage(
+                folder,
+                match access {
+                    Access::Read => LockMode::Shared,
+                    Access::Write => LockMode::Exclusive,
+                },
+            )?),
+            None => None,
+        };
+        let instance = flavor
+            .component
+            .open(&spec, &options)
+            .await
+            .with_context(|| format!("cannot open manager `{name}` (flavor `{}`)", flavor.name))?;
+        Ok(Session {
+            manager: name.to_string(),
+            flavor: flavor.name,
+            instance,
+            show_output: self.log_level <= LogLevel::Info,
+            _lock: lock,
+        })
+    }
+
+    /// The sandbox and the options a manager's flavor gets.
+    fn sandbox(
+        &self,
+        name: &str,
+        config: &ManagerConfig,
+        flavor: &LoadedFlavor,
+    ) -> Result<(SandboxSpec, Vec<(String, String)>)> {
+        let info = &flavor.info;
+        let mut options: Vec<(String, String)> = Vec::new();
+        let mut storage: Option<PathBuf> = None;
+        for spec in &info.options {
+            let Some(value) = config.options.get(&spec.name).or(spec.default.as_ref()) else {
+                continue;
+            };
+            if spec.storage_file {
+                let folder = PathBuf::from(value)
+                    .parent()
+                    .map(PathBuf::from)
+                    .with_context(|| format!("option `{}` names no file", spec.name))?;
+                storage = Some(folder);
+            }
+            options.push((spec.name.clone(), value.clone()));
+        }
+        if info.capabilities.storage && flavor.grants.storage {
+            let folder = storage.unwrap_or_else(|| self.home.storage_dir(&config.uuid));
+            create_private_dir(&folder)?;
+            storage = Some(folder);
+        } else if storage.is_some() {
+            bail!(
+                "flavor `{}` was not granted storage, so its storage-file option cannot be used: \
+                 run `secman flavor grant {} --allow-storage`",
+                flavor.name,
+                flavor.name
+            );
+        }
+
+        options.push(("scope".into(), config.scope.to_string()));
+        if let Some(namespace) = &config.namespace {
+            options.push(("namespace".into(), namespace.clone()));
+        }
+        options.push(("component_uuid".into(), config.uuid.clone()));
+        options.push(("component_name".into(), name.to_string()));
+        if let Some(folder) = &storage {
+            options.push(("storage".into(), folder.display().to_string()));
+        }
+
+        let env = flavor
+            .grants
+            .env
+            .iter()
+            .filter_map(|var| std::env::var(var).ok().map(|value| (var.clone(), value)))
+            .collect();
+        let spec = SandboxSpec {
+            flavor: flavor.name.clone(),
+            storage,
+            env,
+            limits: flavor.limits,
+            log_level: self.log_level,
+        };
+        Ok((spec, options))
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        if !self.show_output {
+            return;
+        }
+        let (stdout, stderr) = self.instance.captured_output();
+        let mut err = std::io::stderr().lock();
+        for (stream, bytes) in [("stdout", stdout), ("stderr", stderr)] {
+            for line in String::from_utf8_lossy(&bytes).lines() {
+                let _ = writeln!(err, "secman: [{}] {stream}: {line}", self.flavor);
+            }
+        }
+    }
+}
