@@ -56,6 +56,12 @@ fn main() {
     }
     generated += "];\n";
     fs::write(out_dir.join("builtin_flavors.rs"), generated).unwrap();
+    // The tests register copies of the built-in components as third-party
+    // flavors.
+    println!(
+        "cargo:rustc-env=SECMAN_BUILTIN_WASM_DIR={}",
+        out_dir.display()
+    );
 }
 
 /// Builds every built-in plugin crate for wasm32-wasip2 in one cargo call.

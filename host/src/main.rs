@@ -3,12 +3,11 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use clap::Parser;
 use secman::cli::{Cli, exit_code};
 
 fn main() -> ExitCode {
     // Usage errors exit with 2 from here, with clap's message.
-    let cli = Cli::parse();
+    let cli = Cli::parse_args();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .build()

@@ -1,1 +1,9 @@
+//! End-to-end tests: the real `secman` binary and real flavor components,
+//! each test in its own temporary home.
 
+mod concurrency;
+mod flavors;
+mod managers;
+mod secrets;
+mod support;
+mod zenml;

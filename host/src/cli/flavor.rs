@@ -139,7 +139,7 @@ impl RegisterArgs {
                  one under another name with --name NAME"
             );
         }
-        let grants = self.grants(&info)?;
+        let grants = self.grants(&name, &info)?;
 
         let _lock = ctx.home.lock_state()?;
         let mut registry = FlavorRegistry::load(&ctx.home)?;
@@ -175,7 +175,7 @@ impl RegisterArgs {
 
     /// What the user grants: the flags, everything with --yes, or, at a
     /// terminal, what they accept when shown what the flavor asks for.
-    fn grants(&self, info: &FlavorInfo) -> Result<Grants> {
+    fn grants(&self, name: &str, info: &FlavorInfo) -> Result<Grants> {
         let asked = Grants::all_asked(info);
         if self.yes || asked.is_empty() {
             return Ok(asked);
@@ -186,12 +186,12 @@ impl RegisterArgs {
         let asks = describe_grants(&asked);
         if !std::io::stdin().is_terminal() {
             usage!(
-                "flavor `{}` asks for {asks}. Grant it with {}, or everything it asks with --yes",
-                info.name,
+                "flavor `{name}` asks for {asks}. Grant it with {}, or everything it asks with \
+                 --yes",
                 grant_flags(&asked)
             );
         }
-        note(&format!("Flavor `{}` asks for {asks}.", info.name));
+        note(&format!("Flavor `{name}` asks for {asks}."));
         input::confirm("grant all of it", false)?;
         Ok(asked)
     }
@@ -328,7 +328,7 @@ fn describe_table(view: &FlavorView) -> String {
             vec![o.name.clone(), notes.join(", "), o.description.clone()]
         })
         .collect();
-    text += &table(&["  NAME", "", "DESCRIPTION"], &indent(options));
+    text += &table(&["  NAME", "NOTES", "DESCRIPTION"], &indent(options));
     let asked = Grants::all_asked(info);
     let granted = &view.granted;
     let mark = |yes: bool| if yes { "granted" } else { "NOT granted" }.to_string();

@@ -11,9 +11,10 @@ mod output;
 mod secret;
 
 use std::cell::OnceCell;
+use std::ffi::OsString;
 
 use anyhow::Result;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::home::Home;
 use crate::runtime::{FlavorError, LogLevel, Runtime};
@@ -50,6 +51,11 @@ enum Command {
 }
 
 impl Cli {
+    /// Parses the process's arguments; exits with code 2 on a usage error.
+    pub fn parse_args() -> Cli {
+        Cli::parse_from(zenml_values_as_positionals(std::env::args_os().collect()))
+    }
+
     /// Runs the command.
     pub async fn run(self) -> Result<()> {
         let log_level = match (self.verbose, std::env::var("SECMAN_LOG").ok().as_deref()) {
@@ -98,6 +104,48 @@ impl Context {
     }
 }
 
+/// Rewrites ZenML's `--KEY=VALUE` secret values of `secret register` and
+/// `secret update` to `KEY=VALUE`, unless KEY is one of the command's own
+/// options, so values mix freely with options such as `--manager`.
+fn zenml_values_as_positionals(mut args: Vec<OsString>) -> Vec<OsString> {
+    let words: Vec<(usize, &str)> = args
+        .iter()
+        .enumerate()
+        .skip(1)
+        .filter_map(|(i, a)| a.to_str().map(|a| (i, a)))
+        .filter(|(_, a)| !a.starts_with('-'))
+        .take(2)
+        .collect();
+    let [(_, "secret"), (at, sub @ ("register" | "update"))] = words[..] else {
+        return args;
+    };
+    let command = Cli::command();
+    let options: Vec<String> = command
+        .find_subcommand("secret")
+        .and_then(|c| c.find_subcommand(sub))
+        .map(|c| {
+            c.get_arguments()
+                .filter_map(|a| a.get_long())
+                .chain(["help", "verbose"])
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default();
+    for arg in &mut args[at + 1..] {
+        let Some(text) = arg.to_str() else { continue };
+        if text == "--" {
+            break;
+        }
+        if let Some(pair) = text.strip_prefix("--")
+            && let Some((key, _)) = pair.split_once('=')
+            && !options.iter().any(|o| o == key)
+        {
+            *arg = pair.into();
+        }
+    }
+    args
+}
+
 /// A command line that cannot be carried out as typed (exit code 2).
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -121,4 +169,52 @@ pub fn exit_code(error: &anyhow::Error) -> u8 {
                 .is_some_and(FlavorError::is_invalid_input)
     });
     if usage { 2 } else { 1 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rewrite(args: &[&str]) -> Vec<String> {
+        zenml_values_as_positionals(args.iter().map(OsString::from).collect())
+            .into_iter()
+            .map(|a| a.into_string().unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn zenml_values_become_positionals_but_options_stay() {
+        assert_eq!(
+            rewrite(&[
+                "secman",
+                "secret",
+                "register",
+                "db",
+                "--user=a",
+                "--schema=aws",
+                "--manager=m",
+                "--x=y=z"
+            ]),
+            [
+                "secman",
+                "secret",
+                "register",
+                "db",
+                "user=a",
+                "--schema=aws",
+                "--manager=m",
+                "x=y=z"
+            ]
+        );
+        assert_eq!(
+            rewrite(&[
+                "secman", "-v", "secret", "update", "db", "--k=v", "--", "--a=b"
+            ]),
+            [
+                "secman", "-v", "secret", "update", "db", "k=v", "--", "--a=b"
+            ]
+        );
+        let untouched = ["secman", "manager", "register", "x", "--option=a=b"];
+        assert_eq!(rewrite(&untouched), untouched);
+    }
 }

@@ -59,7 +59,7 @@ pub struct RegisterArgs {
     name: String,
     /// The values: KEY=VALUE (or --KEY=VALUE). KEY=@path reads the value from
     /// a file; KEY=@@x stores the literal @x. With -i, a bare KEY is asked for.
-    #[arg(value_name = "KEY=VALUE", allow_hyphen_values = true)]
+    #[arg(value_name = "KEY=VALUE")]
     values: Vec<String>,
     /// The schema the keys follow: arbitrary, aws, gcp, azure, basic_auth, mysql.
     #[arg(long, default_value = DEFAULT_SCHEMA)]
@@ -81,7 +81,9 @@ impl RegisterArgs {
             schema: schema.name.to_string(),
             values,
         };
-        secret.validate()?;
+        secret
+            .validate()
+            .with_context(|| format!("cannot register secret `{}`", secret.name))?;
         let mut session = self.manager.open(ctx, Access::Write).await?;
         session
             .instance
@@ -204,7 +206,7 @@ pub struct UpdateArgs {
     name: String,
     /// Values to set: KEY=VALUE (or --KEY=VALUE), as for `register`. Keys not
     /// named keep their value.
-    #[arg(value_name = "KEY=VALUE", allow_hyphen_values = true)]
+    #[arg(value_name = "KEY=VALUE")]
     values: Vec<String>,
     /// Remove this key from the secret (repeatable).
     #[arg(long, value_name = "KEY")]

@@ -66,9 +66,16 @@ struct LocalManager {
 impl ManagerApi for LocalManager {
     fn open(options: Vec<(String, String)>) -> Result<Manager, Error> {
         let options = Options::new(options);
-        let path = match options.get("secrets_file") {
-            Some(file) => PathBuf::from(file),
-            None => Path::new(options.require("storage")?).join(SECRETS_FILE_NAME),
+        let path = match (options.get("secrets_file"), options.get("storage")) {
+            (Some(file), _) => PathBuf::from(file),
+            (None, Some(folder)) => Path::new(folder).join(SECRETS_FILE_NAME),
+            (None, None) => {
+                return Err(Error::Denied(
+                    "the local flavor keeps secrets in a file, but it was granted no storage \
+                     folder"
+                        .into(),
+                ));
+            }
         };
         Ok(Manager::new(LocalManager { path }))
     }

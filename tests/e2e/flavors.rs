@@ -1,0 +1,207 @@
+//! `secman flavor ...`: registering components and what is refused.
+
+use std::path::PathBuf;
+
+use serde_json::Value;
+
+use crate::support::{TestHome, builtin_wasm};
+
+/// A copy of the local flavor's component, to register as a third party.
+fn local_copy(home: &TestHome) -> PathBuf {
+    let path = home.path().join("my-flavor.wasm");
+    std::fs::copy(builtin_wasm("local"), &path).unwrap();
+    path
+}
+
+fn flavors_json(home: &TestHome) -> Value {
+    serde_json::from_str(&home.ok(&["flavor", "list", "--output", "json"])).unwrap()
+}
+
+#[test]
+fn list_shows_the_built_in_local_flavor() {
+    let home = TestHome::new();
+    let list = flavors_json(&home);
+    let local = &list[0];
+    assert_eq!(local["name"], "local");
+    assert_eq!(local["builtin"], true);
+    assert_eq!(local["source"], "built-in");
+    assert_eq!(local["version"], "0.1.0");
+    assert_eq!(local["sha256"].as_str().unwrap().len(), 64);
+    let table = home.ok(&["flavor", "list"]);
+    assert!(
+        table.starts_with("FLAVOR") && table.contains("local"),
+        "{table}"
+    );
+}
+
+#[test]
+fn a_registered_component_runs_managers_like_a_built_in() {
+    let home = TestHome::new();
+    let wasm = local_copy(&home);
+    let path = wasm.display().to_string();
+    let out = home.ok(&[
+        "flavor",
+        "register",
+        &path,
+        "--name",
+        "mine",
+        "--allow-storage",
+    ]);
+    assert!(out.contains("`mine`") && out.contains("storage"), "{out}");
+
+    let list = flavors_json(&home);
+    let mine = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "mine")
+        .unwrap();
+    assert_eq!(mine["builtin"], false);
+    assert_eq!(mine["source"], path);
+
+    home.ok(&["manager", "register", "m", "--flavor", "mine"]);
+    home.ok(&["secret", "register", "db", "k=v", "-m", "m"]);
+    assert_eq!(
+        home.ok(&["secret", "get", "db", "-k", "k", "-m", "m"]),
+        "v\n"
+    );
+
+    let describe = home.ok(&["flavor", "describe", "mine"]);
+    assert!(
+        describe.contains("storage") && describe.contains("granted"),
+        "{describe}"
+    );
+    assert!(describe.contains("secrets_file"), "{describe}");
+}
+
+#[test]
+fn a_flavor_that_asks_for_something_is_refused_without_grants_and_no_terminal() {
+    let home = TestHome::new();
+    let path = local_copy(&home).display().to_string();
+    let err = home.fails(&["flavor", "register", &path, "--name", "mine"], 2);
+    assert!(
+        err.contains("--allow-storage") && err.contains("--yes"),
+        "{err}"
+    );
+    assert_eq!(flavors_json(&home).as_array().unwrap().len(), 1);
+    home.ok(&["flavor", "register", &path, "--name", "mine", "--yes"]);
+    assert_eq!(flavors_json(&home).as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn a_built_in_name_cannot_be_taken() {
+    let home = TestHome::new();
+    let path = local_copy(&home).display().to_string();
+    // The component calls itself `local`.
+    let err = home.fails(&["flavor", "register", &path, "--yes"], 2);
+    assert!(err.contains("built-in") && err.contains("--name"), "{err}");
+    home.fails(&["flavor", "delete", "local"], 2);
+}
+
+#[test]
+fn a_file_changed_after_registration_is_refused_until_registered_again() {
+    let home = TestHome::new();
+    let wasm = local_copy(&home);
+    let path = wasm.display().to_string();
+    home.ok(&["flavor", "register", &path, "--name", "mine", "--yes"]);
+    home.ok(&["manager", "register", "m", "--flavor", "mine"]);
+    home.ok(&["secret", "register", "db", "k=v", "-m", "m"]);
+
+    // Append a custom section: still a valid component, but not the same file.
+    let mut bytes = std::fs::read(&wasm).unwrap();
+    bytes.extend_from_slice(&[0, 6, 5, b'e', b'x', b't', b'r', b'a']);
+    std::fs::write(&wasm, &bytes).unwrap();
+
+    let err = home.fails(&["secret", "get", "db", "-m", "m"], 1);
+    assert!(err.contains("changed since it was registered"), "{err}");
+    assert!(
+        err.contains(&format!("secman flavor register {path}")),
+        "{err}"
+    );
+
+    home.ok(&["flavor", "register", &path, "--name", "mine", "--yes"]);
+    assert_eq!(
+        home.ok(&["secret", "get", "db", "-m", "m", "-k", "k"]),
+        "v\n"
+    );
+
+    std::fs::remove_file(&wasm).unwrap();
+    let err = home.fails(&["secret", "get", "db", "-m", "m"], 1);
+    assert!(
+        err.contains(&path) && err.contains("flavor delete"),
+        "{err}"
+    );
+}
+
+#[test]
+fn files_that_are_not_flavor_components_are_refused_with_the_reason() {
+    let home = TestHome::new();
+    let dir = home.path();
+    let cases: &[(&str, &[u8], &str)] = &[
+        (
+            "random.wasm",
+            b"\x7fELF\x02\x01\x01\x00 not wasm at all",
+            "not a WebAssembly file",
+        ),
+        (
+            "core.wasm",
+            b"\0asm\x01\x00\x00\x00",
+            "core WebAssembly module, not a component",
+        ),
+        (
+            "empty.wasm",
+            b"\0asm\x0d\x00\x01\x00",
+            "does not export `secman:flavor/secrets-manager@0.1.0`",
+        ),
+        (
+            "broken.wasm",
+            b"\0asm\x0d\x00\x01\x00\x07\xff\xff",
+            "not a valid WebAssembly component",
+        ),
+    ];
+    for (name, bytes, reason) in cases {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let err = home.fails(&["flavor", "register", path.to_str().unwrap(), "--yes"], 1);
+        assert!(err.contains(reason), "{name}: {err}");
+        assert!(err.contains(path.to_str().unwrap()), "{name}: {err}");
+    }
+    let err = home.fails(&["flavor", "register", "/no/such/flavor.wasm"], 1);
+    assert!(err.contains("/no/such/flavor.wasm"), "{err}");
+    assert_eq!(flavors_json(&home).as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn a_flavor_in_use_is_deleted_only_with_force() {
+    let home = TestHome::new();
+    let path = local_copy(&home).display().to_string();
+    home.ok(&["flavor", "register", &path, "--name", "mine", "--yes"]);
+    home.ok(&["manager", "register", "m", "--flavor", "mine"]);
+    let err = home.fails(&["flavor", "delete", "mine"], 1);
+    assert!(
+        err.contains("manager(s) m") && err.contains("--force"),
+        "{err}"
+    );
+    home.ok(&["flavor", "delete", "mine", "--force"]);
+    let err = home.fails(&["secret", "list", "-m", "m"], 1);
+    assert!(err.contains("no flavor called `mine`"), "{err}");
+    home.fails(&["flavor", "delete", "mine"], 1);
+}
+
+#[test]
+fn grants_can_be_revoked_and_given_back() {
+    let home = TestHome::new();
+    let path = local_copy(&home).display().to_string();
+    home.ok(&["flavor", "register", &path, "--name", "mine", "--yes"]);
+    home.ok(&["manager", "register", "m", "--flavor", "mine"]);
+    home.ok(&["flavor", "revoke", "mine", "--allow-storage"]);
+    let describe = home.ok(&["flavor", "describe", "mine"]);
+    assert!(describe.contains("NOT granted"), "{describe}");
+    // Without storage the flavor has nowhere to keep secrets: it says so.
+    let err = home.fails(&["secret", "list", "-m", "m"], 1);
+    assert!(err.contains("granted no storage"), "{err}");
+    home.ok(&["flavor", "grant", "mine", "--allow-storage"]);
+    assert_eq!(home.ok(&["secret", "list", "-m", "m"]), "");
+    home.fails(&["flavor", "grant", "mine", "--allow-env", "HOME"], 2);
+    home.fails(&["flavor", "grant", "local", "--allow-storage"], 2);
+}

@@ -1,0 +1,196 @@
+//! `secman manager ...`: configured instances of a flavor.
+
+use serde_json::Value;
+
+use crate::support::TestHome;
+
+fn managers_json(home: &TestHome) -> Value {
+    serde_json::from_str(&home.ok(&["manager", "list", "--output", "json"])).unwrap()
+}
+
+#[test]
+fn a_default_local_manager_is_active_from_the_first_use() {
+    let home = TestHome::new();
+    let list = managers_json(&home);
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list[0]["name"], "default");
+    assert_eq!(list[0]["flavor"], "local");
+    assert_eq!(list[0]["active"], true);
+    // The same manager (same UUID, so the same store) every time.
+    assert_eq!(managers_json(&home), list);
+}
+
+#[test]
+fn describe_shows_name_flavor_uuid_options_and_scope() {
+    let home = TestHome::new();
+    let store = home.path().join("team").join("secrets.yaml");
+    home.ok(&[
+        "manager",
+        "register",
+        "team",
+        "--flavor",
+        "local",
+        "--option",
+        &format!("secrets_file={}", store.display()),
+    ]);
+    let team = home.manager_json("team");
+    assert_eq!(team["name"], "team");
+    assert_eq!(team["flavor"], "local");
+    assert_eq!(team["scope"], "none");
+    assert_eq!(team["active"], false);
+    assert_eq!(team["options"]["secrets_file"], store.display().to_string());
+    let uuid = team["uuid"].as_str().unwrap();
+    assert_eq!(uuid.len(), 36, "{uuid}");
+    assert_ne!(team["uuid"], home.manager_json("default")["uuid"]);
+    let table = home.ok(&["manager", "describe", "team"]);
+    assert!(
+        table.contains(uuid) && table.contains("secrets_file"),
+        "{table}"
+    );
+}
+
+#[test]
+fn use_switches_the_active_manager_and_managers_keep_apart() {
+    let home = TestHome::new();
+    home.ok(&["manager", "register", "other", "--flavor", "local"]);
+    home.ok(&["secret", "register", "in_default", "k=v"]);
+    home.ok(&[
+        "secret",
+        "register",
+        "in_other",
+        "k=v",
+        "--manager",
+        "other",
+    ]);
+    assert_eq!(home.ok(&["secret", "list"]), "in_default\n");
+    assert_eq!(home.ok(&["secret", "list", "-m", "other"]), "in_other\n");
+
+    home.ok(&["manager", "use", "other"]);
+    assert_eq!(home.ok(&["secret", "list"]), "in_other\n");
+    assert_eq!(home.manager_json("other")["active"], true);
+    home.fails(&["secret", "get", "in_default"], 1);
+    assert_eq!(
+        home.ok(&["secret", "get", "in_default", "-m", "default", "-k", "k"]),
+        "v\n"
+    );
+}
+
+#[test]
+fn a_secrets_file_option_puts_the_store_where_it_says() {
+    let home = TestHome::new();
+    let store = home.path().join("elsewhere").join("my-secrets.yaml");
+    home.ok(&[
+        "manager",
+        "register",
+        "custom",
+        "--flavor",
+        "local",
+        "--option",
+        &format!("secrets_file={}", store.display()),
+    ]);
+    home.ok(&["secret", "register", "db", "user=admin", "-m", "custom"]);
+    let text = std::fs::read_to_string(&store).unwrap();
+    assert!(text.contains("user: YWRtaW4="), "{text}");
+}
+
+#[test]
+fn register_checks_name_flavor_options_and_scope() {
+    let home = TestHome::new();
+    let cases: &[(&[&str], i32, &str)] = &[
+        (
+            &["manager", "register", "x", "--flavor", "nope"],
+            1,
+            "no flavor called `nope`",
+        ),
+        (
+            &[
+                "manager",
+                "register",
+                "x",
+                "--flavor",
+                "local",
+                "--option",
+                "colour=red",
+            ],
+            2,
+            "no option `colour`",
+        ),
+        (
+            &[
+                "manager",
+                "register",
+                "x",
+                "--flavor",
+                "local",
+                "--option",
+                "scope=global",
+            ],
+            2,
+            "`scope`",
+        ),
+        (
+            &[
+                "manager", "register", "x", "--flavor", "local", "--option", "novalue",
+            ],
+            2,
+            "KEY=VALUE",
+        ),
+        (
+            &[
+                "manager", "register", "x", "--flavor", "local", "--scope", "global",
+            ],
+            2,
+            "scope",
+        ),
+        (
+            &[
+                "manager",
+                "register",
+                "x",
+                "--flavor",
+                "local",
+                "--namespace",
+                "ns",
+            ],
+            2,
+            "--namespace",
+        ),
+        (
+            &["manager", "register", "bad name", "--flavor", "local"],
+            2,
+            "not a valid manager name",
+        ),
+        (
+            &["manager", "register", "default", "--flavor", "local"],
+            1,
+            "already exists",
+        ),
+    ];
+    for (args, code, needle) in cases {
+        let err = home.fails(args, *code);
+        assert!(err.contains(needle), "{args:?}: {err}");
+    }
+    assert_eq!(managers_json(&home).as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn deleting_the_active_manager_leaves_none_active() {
+    let home = TestHome::new();
+    home.ok(&["secret", "register", "db", "k=v"]);
+    let store = home.default_store();
+    let out = home.ok(&["manager", "delete", "default"]);
+    assert!(out.contains("kept"), "{out}");
+    assert!(
+        store.exists(),
+        "the store must not be deleted with the manager"
+    );
+    assert_eq!(managers_json(&home), serde_json::json!([]));
+    let err = home.fails(&["secret", "list"], 1);
+    assert!(
+        err.contains("no manager is active") && err.contains("manager use"),
+        "{err}"
+    );
+    home.fails(&["manager", "use", "default"], 1);
+    home.fails(&["manager", "delete", "default"], 1);
+    home.fails(&["secret", "list", "-m", "ghost"], 1);
+}

@@ -1,0 +1,160 @@
+//! Running the real `secman` binary in a temporary home.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use tempfile::TempDir;
+
+/// A temporary `SECMAN_HOME`, deleted at the end of the test. Compiled
+/// components go to one cache shared by all tests, as they would on a
+/// user's machine.
+pub struct TestHome {
+    dir: TempDir,
+}
+
+impl TestHome {
+    pub fn new() -> TestHome {
+        TestHome {
+            dir: tempfile::tempdir().expect("cannot create a temporary home"),
+        }
+    }
+
+    /// A folder for the test's own files, beside the home.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The `SECMAN_HOME` the commands use.
+    pub fn home(&self) -> PathBuf {
+        self.dir.path().join("home")
+    }
+
+    /// `secman ARGS`, ready to run, with no terminal and a clean environment.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_secman"));
+        cmd.args(args)
+            .env("SECMAN_HOME", self.home())
+            .env("SECMAN_CACHE_DIR", shared_cache())
+            .env_remove("SECMAN_LOG")
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    /// Runs `secman ARGS`.
+    pub fn run(&self, args: &[&str]) -> Run {
+        Run::from(self.command(args).output().expect("cannot run secman"))
+    }
+
+    /// Runs `secman ARGS` with `input` piped to its stdin.
+    pub fn run_with_stdin(&self, args: &[&str], input: &str) -> Run {
+        let mut child = self
+            .command(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("cannot run secman");
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        Run::from(child.wait_with_output().unwrap())
+    }
+
+    /// Runs `secman ARGS`, which must succeed, and returns its stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        self.run(args).ok().stdout
+    }
+
+    /// Runs `secman ARGS`, which must fail with `code`, and returns stderr.
+    pub fn fails(&self, args: &[&str], code: i32) -> String {
+        self.run(args).fails(code).stderr
+    }
+
+    /// The store file of the default manager.
+    pub fn default_store(&self) -> PathBuf {
+        let uuid = self.manager_json("default")["uuid"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        self.home().join("stores").join(uuid).join("secrets.yaml")
+    }
+
+    /// `secman manager describe NAME --output json`.
+    pub fn manager_json(&self, name: &str) -> serde_json::Value {
+        serde_json::from_str(&self.ok(&["manager", "describe", name, "--output", "json"])).unwrap()
+    }
+}
+
+/// What a command did.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl From<Output> for Run {
+    fn from(output: Output) -> Run {
+        Run {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+}
+
+impl Run {
+    /// Asserts the command succeeded.
+    pub fn ok(self) -> Run {
+        assert_eq!(self.code, 0, "secman failed: {}", self.stderr);
+        self
+    }
+
+    /// Asserts the command failed with `code` and one clear line on stderr.
+    pub fn fails(self, code: i32) -> Run {
+        assert_eq!(
+            self.code, code,
+            "expected exit code {code}; stdout: {}; stderr: {}",
+            self.stdout, self.stderr
+        );
+        let lines: Vec<&str> = self.stderr.lines().collect();
+        assert_eq!(
+            lines.len(),
+            1,
+            "expected one line on stderr: {}",
+            self.stderr
+        );
+        assert!(
+            lines[0].starts_with("secman: error: "),
+            "unexpected stderr: {}",
+            self.stderr
+        );
+        self
+    }
+}
+
+/// The compile cache all tests share.
+pub fn shared_cache() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("component-cache")
+}
+
+/// The component of a built-in flavor, as embedded in the binary.
+pub fn builtin_wasm(name: &str) -> PathBuf {
+    Path::new(env!("SECMAN_BUILTIN_WASM_DIR")).join(format!("{name}.wasm"))
+}
+
+/// The Python that the compatibility tests run ZenML's rules with. The
+/// test script (`scripts/test.sh`) installs it and sets `SECMAN_TEST_PYTHON`.
+pub fn python() -> PathBuf {
+    match std::env::var_os("SECMAN_TEST_PYTHON") {
+        Some(python) => PathBuf::from(python),
+        None => panic!(
+            "SECMAN_TEST_PYTHON is not set: run the tests with `bash scripts/test.sh`, which \
+             installs the Python packages they need"
+        ),
+    }
+}
