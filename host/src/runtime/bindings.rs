@@ -6,5 +6,5 @@ wasmtime::component::bindgen!({
     exports: { default: async },
 });
 
-pub use secman::flavor::log::Level;
-pub use secman::flavor::types;
+pub use self::secman::flavor::log::Level;
+pub use self::secman::flavor::types;

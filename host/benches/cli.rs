@@ -1,0 +1,205 @@
+//! Benchmarks of the `secman` binary as a user runs it, and of the
+//! host-to-plugin call in-process.
+//!
+//! Run with `cargo bench -p secman --bench cli`. Each figure is the median
+//! (and 90th percentile) of many runs on this machine, with the peak RSS of
+//! the process; the results feed `BENCHMARKS.md`.
+
+use std::fmt::Write as _;
+use std::os::unix::process::ExitStatusExt;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use secman::home::Home;
+use secman::registry::FlavorRegistry;
+use secman::runtime::{Runtime, SandboxSpec};
+
+const SECMAN: &str = env!("CARGO_BIN_EXE_secman");
+
+fn main() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    let cache = dir.path().join("cache");
+
+    // A small store, as most users have.
+    run(
+        &home,
+        &cache,
+        &[
+            "secret",
+            "register",
+            "db",
+            "username=admin",
+            "password=s3cr3t",
+        ],
+    );
+    let warm = measure(200, || run(&home, &cache, &["secret", "get", "db"]));
+    report(
+        "warm `secret get` (cache filled, 1 secret)",
+        &warm,
+        "target: median <= 5 ms, RSS <= 30 MB",
+    );
+
+    let first = measure(20, || {
+        let fresh = tempfile::tempdir().unwrap();
+        run(&home, fresh.path(), &["secret", "get", "db"])
+    });
+    report(
+        "first use `secret get` (empty compile cache)",
+        &first,
+        "target: median <= 300 ms",
+    );
+
+    let big_home = dir.path().join("big");
+    let store = dir.path().join("big-secrets.yaml");
+    write_store(&store, 10_000);
+    run(
+        &big_home,
+        &cache,
+        &[
+            "manager",
+            "register",
+            "big",
+            "--flavor",
+            "local",
+            "--option",
+            &format!("secrets_file={}", store.display()),
+        ],
+    );
+    let big = measure(50, || {
+        run(
+            &big_home,
+            &cache,
+            &["secret", "get", "secret05000", "-m", "big"],
+        )
+    });
+    report(
+        "`secret get` in a store of 10,000 secrets",
+        &big,
+        "target: median <= 50 ms",
+    );
+
+    in_process(&home, &cache);
+}
+
+/// One run of `secman ARGS`: its wall time and peak RSS.
+struct Sample {
+    wall: Duration,
+    max_rss_kib: i64,
+}
+
+fn run(home: &Path, cache: &Path, args: &[&str]) -> Sample {
+    let start = Instant::now();
+    let child = Command::new(SECMAN)
+        .args(args)
+        .env("SECMAN_HOME", home)
+        .env("SECMAN_CACHE_DIR", cache)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (status, max_rss_kib) = wait_with_rusage(child.id());
+    let wall = start.elapsed();
+    assert!(status.success(), "secman {args:?} failed");
+    Sample { wall, max_rss_kib }
+}
+
+/// Waits for `pid` and reads its own peak RSS (not that of earlier children).
+fn wait_with_rusage(pid: u32) -> (std::process::ExitStatus, i64) {
+    let mut status = 0;
+    let mut usage = unsafe { std::mem::zeroed::<libc::rusage>() };
+    let waited = unsafe { libc::wait4(pid as i32, &mut status, 0, &mut usage) };
+    assert_eq!(waited, pid as i32, "wait4 failed");
+    (std::process::ExitStatus::from_raw(status), usage.ru_maxrss)
+}
+
+fn measure(runs: usize, mut once: impl FnMut() -> Sample) -> Vec<Sample> {
+    once(); // warm the page cache
+    (0..runs).map(|_| once()).collect()
+}
+
+fn report(what: &str, samples: &[Sample], target: &str) {
+    let mut walls: Vec<Duration> = samples.iter().map(|s| s.wall).collect();
+    walls.sort();
+    let median = walls[walls.len() / 2];
+    let p90 = walls[walls.len() * 9 / 10];
+    let rss = samples.iter().map(|s| s.max_rss_kib).max().unwrap_or(0);
+    println!(
+        "{what}: median {:.2} ms, p90 {:.2} ms, peak RSS {:.1} MB over {} runs ({target})",
+        ms(median),
+        ms(p90),
+        rss as f64 / 1024.0,
+        samples.len()
+    );
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// A store in ZenML's layout with `count` secrets of two keys each.
+fn write_store(path: &Path, count: usize) {
+    let mut text = String::new();
+    for i in 0..count {
+        let _ = write!(
+            text,
+            "secret{i:05}:\n  password: {}\n  username: {}\n  zenml_schema_name: arbitrary\n",
+            BASE64.encode(format!("password-{i}-with-some-length")),
+            BASE64.encode(format!("user{i}"))
+        );
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+/// The cost of crossing into the plugin: instantiating and opening a
+/// manager, and one call that does almost nothing (listing an empty store).
+fn in_process(home: &Path, cache: &Path) {
+    let tokio = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
+    tokio.block_on(async {
+        let home = Home::new(home.to_path_buf(), cache.to_path_buf());
+        let runtime = Runtime::new(home.cache_dir()).unwrap();
+        let registry = FlavorRegistry::load(&home).unwrap();
+        let flavor = registry.load_flavor(&runtime, "local").await.unwrap();
+        let empty = tempfile::tempdir().unwrap();
+        let spec = SandboxSpec {
+            flavor: "local".into(),
+            storage: Some(empty.path().to_path_buf()),
+            ..SandboxSpec::default()
+        };
+        let options = vec![("storage".to_string(), empty.path().display().to_string())];
+
+        let mut opens = Vec::new();
+        for _ in 0..200 {
+            let start = Instant::now();
+            let instance = flavor.component.open(&spec, &options).await.unwrap();
+            opens.push(start.elapsed());
+            drop(instance);
+        }
+        let mut instance = flavor.component.open(&spec, &options).await.unwrap();
+        let mut calls = Vec::new();
+        for _ in 0..2000 {
+            let start = Instant::now();
+            let names = instance.list_secrets().await.unwrap();
+            calls.push(start.elapsed());
+            assert!(names.is_empty());
+        }
+        for (what, mut times) in [
+            ("in-process instantiate + open a manager", opens),
+            ("in-process call (list an empty store)", calls),
+        ] {
+            times.sort();
+            println!(
+                "{what}: median {:.1} µs, p90 {:.1} µs over {} calls",
+                times[times.len() / 2].as_secs_f64() * 1e6,
+                times[times.len() * 9 / 10].as_secs_f64() * 1e6,
+                times.len()
+            );
+        }
+    });
+}
