@@ -91,6 +91,10 @@ struct Sample {
     max_rss_kib: i64,
 }
 
+#[expect(
+    clippy::zombie_processes,
+    reason = "reaped by wait4, which also reads its rusage"
+)]
 fn run(home: &Path, cache: &Path, args: &[&str]) -> Sample {
     let start = Instant::now();
     let child = Command::new(SECMAN)

@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
@@ -58,6 +59,51 @@ pub struct RegisteredFlavor {
     /// What the user granted it.
     #[serde(default)]
     pub grants: Grants,
+    /// Limits other than the defaults, set at registration.
+    #[serde(default, skip_serializing_if = "LimitSettings::is_default")]
+    pub limits: LimitSettings,
+}
+
+/// A flavor's own limits, where they differ from [`Limits::default`].
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LimitSettings {
+    /// Memory, in MiB.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_mib: Option<u64>,
+    /// Time per call, in seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_secs: Option<f64>,
+    /// Captured output per stream, in KiB.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_kib: Option<u64>,
+    /// What one call may return, in MiB.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result_mib: Option<u64>,
+}
+
+impl LimitSettings {
+    fn is_default(&self) -> bool {
+        *self == LimitSettings::default()
+    }
+
+    /// The defaults with these settings applied.
+    pub fn limits(&self) -> Limits {
+        let default = Limits::default();
+        Limits {
+            memory: self
+                .memory_mib
+                .map_or(default.memory, |m| (m as usize) << 20),
+            timeout: self
+                .time_secs
+                .map_or(default.timeout, Duration::from_secs_f64),
+            output: self
+                .output_kib
+                .map_or(default.output, |k| (k as usize) << 10),
+            result: self
+                .result_mib
+                .map_or(default.result, |m| (m as usize) << 20),
+        }
+    }
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -194,7 +240,10 @@ impl FlavorRegistry {
     /// changed, then compiles it (or takes it from the cache).
     pub async fn load_flavor(&self, runtime: &Runtime, name: &str) -> Result<LoadedFlavor> {
         let source = self.source(name)?;
-        let limits = Limits::default();
+        let limits = match &source {
+            FlavorSource::Builtin(_) => Limits::default(),
+            FlavorSource::File(registered) => registered.limits.limits(),
+        };
         let (component, info, grants) = match &source {
             FlavorSource::Builtin(builtin) => {
                 let component = runtime

@@ -155,7 +155,10 @@ impl Drop for Session {
         let (stdout, stderr) = self.instance.captured_output();
         let mut err = std::io::stderr().lock();
         for (stream, bytes) in [("stdout", stdout), ("stderr", stderr)] {
-            for line in String::from_utf8_lossy(&bytes).lines() {
+            for line in String::from_utf8_lossy(&bytes)
+                .lines()
+                .filter(|l| !l.is_empty())
+            {
                 let _ = writeln!(err, "secman: [{}] {stream}: {line}", self.flavor);
             }
         }

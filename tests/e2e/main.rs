@@ -4,6 +4,7 @@
 mod concurrency;
 mod flavors;
 mod managers;
+mod sandbox;
 mod secrets;
 mod support;
 mod zenml;

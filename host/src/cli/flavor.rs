@@ -13,9 +13,10 @@ use crate::builtin;
 use crate::home::absolute;
 use crate::managers::Managers;
 use crate::registry::{
-    FlavorRegistry, FlavorSource, Grants, RegisteredFlavor, read_flavor_file, sha256_hex, short,
+    FlavorRegistry, FlavorSource, Grants, LimitSettings, RegisteredFlavor, read_flavor_file,
+    sha256_hex, short,
 };
-use crate::runtime::{FlavorInfo, Limits, is_flavor_name};
+use crate::runtime::{FlavorInfo, is_flavor_name};
 
 #[derive(Debug, Subcommand)]
 pub enum FlavorCommand {
@@ -113,6 +114,43 @@ pub struct RegisterArgs {
     /// Grant everything the flavor asks for.
     #[arg(short, long, conflicts_with_all = ["hosts", "env", "storage"])]
     yes: bool,
+    #[command(flatten)]
+    limits: LimitFlags,
+}
+
+/// Limits other than the defaults, for one flavor.
+#[derive(Debug, Clone, Args)]
+struct LimitFlags {
+    /// Memory the flavor may use, in MiB [default: 256].
+    #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u64).range(1..=16384))]
+    memory_limit_mib: Option<u64>,
+    /// Time one call may take, in seconds [default: 30].
+    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
+    time_limit_secs: Option<f64>,
+    /// Output the flavor may print per stream, in KiB [default: 1024].
+    #[arg(long, value_name = "KIB", value_parser = clap::value_parser!(u64).range(1..=1048576))]
+    output_limit_kib: Option<u64>,
+    /// What one call may return, in MiB [default: 16].
+    #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u64).range(1..=4096))]
+    result_limit_mib: Option<u64>,
+}
+
+impl LimitFlags {
+    fn settings(&self) -> LimitSettings {
+        LimitSettings {
+            memory_mib: self.memory_limit_mib,
+            time_secs: self.time_limit_secs,
+            output_kib: self.output_limit_kib,
+            result_mib: self.result_limit_mib,
+        }
+    }
+}
+
+fn parse_seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(secs) if secs > 0.0 && secs <= 3600.0 => Ok(secs),
+        _ => Err("expected a number of seconds between 0 and 3600".into()),
+    }
 }
 
 impl RegisterArgs {
@@ -121,11 +159,9 @@ impl RegisterArgs {
         let failed = || format!("cannot register {} as a flavor", path.display());
         let wasm = read_flavor_file(&path)?;
         let sha256 = sha256_hex(&wasm);
+        let limits = self.limits.settings();
         let component = ctx.runtime()?.load(&wasm, &sha256).with_context(failed)?;
-        let info = component
-            .info(Limits::default())
-            .await
-            .with_context(failed)?;
+        let info = component.info(limits.limits()).await.with_context(failed)?;
 
         let name = self.name.clone().unwrap_or_else(|| info.name.clone());
         if !is_flavor_name(&name) {
@@ -160,6 +196,7 @@ impl RegisterArgs {
                 sha256: sha256.clone(),
                 info: info.clone(),
                 grants: grants.clone(),
+                limits,
             },
         );
         registry.save()?;

@@ -66,6 +66,22 @@ pub enum FlavorError {
         /// The limit in bytes.
         limit: usize,
     },
+    /// The flavor returned more than it may.
+    #[error(
+        "flavor `{flavor}` returned {} MiB from {operation}, over its limit of {} MiB",
+        size >> 20,
+        limit >> 20
+    )]
+    ResultLimit {
+        /// The flavor.
+        flavor: String,
+        /// The operation.
+        operation: &'static str,
+        /// The limit in bytes.
+        limit: usize,
+        /// What it returned, in bytes.
+        size: usize,
+    },
     /// The flavor trapped: a panic, an abort, a stack overflow.
     #[error("flavor `{flavor}` crashed in {operation}: {reason} (run with -v to see its output)")]
     Crashed {

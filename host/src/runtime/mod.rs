@@ -11,6 +11,7 @@ mod cache;
 mod engine;
 mod error;
 mod info;
+mod output;
 mod sandbox;
 
 use std::path::Path;
@@ -28,6 +29,18 @@ pub use sandbox::{Limits, LogLevel, SandboxSpec, SandboxState};
 
 /// The export every flavor has: the contract's `secrets-manager` interface.
 pub const FLAVOR_EXPORT: &str = "secman:flavor/secrets-manager@0.1.0";
+
+/// Prefixes of the interfaces the linker provides; anything else a
+/// component imports is refused when it is loaded, by name.
+const PROVIDED_IMPORTS: &[&str] = &[
+    "wasi:cli/",
+    "wasi:clocks/",
+    "wasi:filesystem/",
+    "wasi:io/",
+    "wasi:random/",
+    "wasi:sockets/",
+    "secman:flavor/",
+];
 
 /// The engine, the linker and the compile cache.
 pub struct Runtime {
@@ -84,10 +97,21 @@ impl Runtime {
                 },
             });
         }
+        let foreign: Vec<&str> = ty
+            .imports(&self.engine)
+            .map(|(name, _)| name)
+            .filter(|name| !PROVIDED_IMPORTS.iter().any(|p| name.starts_with(p)))
+            .collect();
+        if !foreign.is_empty() {
+            return Err(LoadError::UnsupportedImport(format!(
+                "{} (a flavor may import WASI 0.2 and secman:flavor/log)",
+                foreign.join(", ")
+            )));
+        }
         let pre = self
             .linker
             .instantiate_pre(&component)
-            .map_err(|e| LoadError::UnsupportedImport(format!("{e:#}")))?;
+            .map_err(|e| LoadError::UnsupportedImport(one_line(&format!("{e:#}"))))?;
         let pre = FlavorPre::new(pre).map_err(|e| LoadError::NotAFlavor {
             expected: FLAVOR_EXPORT,
             found: format!("an incompatible version of it ({e:#})"),
@@ -196,6 +220,14 @@ impl ManagerInstance {
                 api.call_get_secret(store, manager, name).await
             })
             .await??;
+        let size = secret.name.len()
+            + secret.schema.len()
+            + secret
+                .values
+                .iter()
+                .map(|(k, v)| k.len() + v.len())
+                .sum::<usize>();
+        self.call.check_result_size(size)?;
         Ok(Secret {
             name: secret.name,
             schema: secret.schema,
@@ -215,6 +247,8 @@ impl ManagerInstance {
                 api.call_get_all_secret_keys(store, manager).await
             })
             .await??;
+        self.call
+            .check_result_size(names.iter().map(String::len).sum())?;
         names.sort_unstable();
         names.dedup();
         Ok(names)
@@ -313,10 +347,27 @@ impl Call {
         // waits in the host, e.g. on the network.
         let result = tokio::time::timeout(self.limits.timeout, call(&mut self.store)).await;
         match result {
+            // A flavor that printed past its cap is stopped even if it
+            // coped with the failed write.
+            Ok(Ok(_)) if self.store.data().output_limit_hit() => Err(self.output_limit()),
             Ok(Ok(value)) => Ok(value),
             Ok(Err(trap)) => Err(self.explain(trap)),
             Err(_elapsed) => Err(self.time_limit()),
         }
+    }
+
+    /// Refuses a result larger than the flavor may return. The result was
+    /// already copied out of the guest, whose memory cap bounds it.
+    fn check_result_size(&self, size: usize) -> Result<(), FlavorError> {
+        if size > self.limits.result {
+            return Err(FlavorError::ResultLimit {
+                flavor: self.flavor.clone(),
+                operation: self.operation,
+                limit: self.limits.result,
+                size,
+            });
+        }
+        Ok(())
     }
 
     fn explain(&self, error: wasmtime::Error) -> FlavorError {
@@ -330,21 +381,29 @@ impl Call {
                 limit: self.limits.memory,
             }
         } else if state.output_limit_hit() {
-            FlavorError::OutputLimit {
-                flavor: self.flavor.clone(),
-                operation: self.operation,
-                limit: self.limits.output,
-            }
+            self.output_limit()
         } else {
-            let reason = match error.downcast_ref::<Trap>() {
-                Some(trap) => trap.to_string(),
-                None => format!("{error:#}"),
+            let reason = if let Some(trap) = error.downcast_ref::<Trap>() {
+                trap.to_string()
+            } else if let Some(exit) = error.downcast_ref::<wasmtime_wasi::I32Exit>() {
+                format!("it exited with status {}", exit.0)
+            } else {
+                // The root cause, without wasmtime's multi-line backtrace.
+                one_line(&error.root_cause().to_string())
             };
             FlavorError::Crashed {
                 flavor: self.flavor.clone(),
                 operation: self.operation,
                 reason,
             }
+        }
+    }
+
+    fn output_limit(&self) -> FlavorError {
+        FlavorError::OutputLimit {
+            flavor: self.flavor.clone(),
+            operation: self.operation,
+            limit: self.limits.output,
         }
     }
 
@@ -355,4 +414,9 @@ impl Call {
             limit: self.limits.timeout,
         }
     }
+}
+
+/// `text` on one line: errors are printed as one line.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }

@@ -13,10 +13,10 @@ use std::time::Duration;
 use anyhow::{Context, Result, anyhow};
 use wasmtime::component::ResourceTable;
 use wasmtime::{ResourceLimiter, Store};
-use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 use super::bindings::{Level, secman::flavor};
+use super::output::CappedOutput;
 
 /// The limits a flavor runs under.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,6 +27,9 @@ pub struct Limits {
     pub timeout: Duration,
     /// Bytes the flavor may print to stdout and stderr, each.
     pub output: usize,
+    /// Bytes one call may return: a secret's names, keys and values, or
+    /// the names a listing returns.
+    pub result: usize,
 }
 
 impl Default for Limits {
@@ -35,6 +38,7 @@ impl Default for Limits {
             memory: 256 << 20,
             timeout: Duration::from_secs(30),
             output: 1 << 20,
+            result: 16 << 20,
         }
     }
 }
@@ -74,9 +78,8 @@ pub struct SandboxState {
     table: ResourceTable,
     budget: MemoryBudget,
     log: FlavorLog,
-    stdout: MemoryOutputPipe,
-    stderr: MemoryOutputPipe,
-    output_cap: usize,
+    stdout: CappedOutput,
+    stderr: CappedOutput,
 }
 
 impl SandboxState {
@@ -87,26 +90,20 @@ impl SandboxState {
 
     /// Whether stdout or stderr filled up.
     pub fn output_limit_hit(&self) -> bool {
-        // A write that would pass the cap traps before it lands, so a
-        // full pipe shows as one within a write's size of the cap.
-        let near_cap = self.output_cap.saturating_sub(OUTPUT_SLACK);
-        self.stdout.contents().len() >= near_cap || self.stderr.contents().len() >= near_cap
+        self.stdout.overflowed() || self.stderr.overflowed()
     }
 
     /// What the flavor printed, for `-v`.
     pub fn captured_output(&self) -> (Vec<u8>, Vec<u8>) {
-        (
-            self.stdout.contents().to_vec(),
-            self.stderr.contents().to_vec(),
-        )
+        (self.stdout.contents(), self.stderr.contents())
     }
 }
 
 impl SandboxSpec {
     /// A store holding this sandbox, ready to instantiate a flavor in.
     pub fn build_store(&self, engine: &wasmtime::Engine) -> Result<Store<SandboxState>> {
-        let stdout = MemoryOutputPipe::new(self.limits.output);
-        let stderr = MemoryOutputPipe::new(self.limits.output);
+        let stdout = CappedOutput::new(self.limits.output);
+        let stderr = CappedOutput::new(self.limits.output);
         let mut wasi = WasiCtxBuilder::new();
         wasi.stdout(stdout.clone())
             .stderr(stderr.clone())
@@ -136,7 +133,6 @@ impl SandboxSpec {
             },
             stdout,
             stderr,
-            output_cap: self.limits.output,
         };
         let mut store = Store::new(engine, state);
         store.limiter(|state| &mut state.budget);
@@ -189,8 +185,6 @@ impl ResourceLimiter for MemoryBudget {
     }
 }
 
-/// The largest single write a guest's stdio makes (wasi-libc buffers 4 KiB).
-const OUTPUT_SLACK: usize = 64 << 10;
 const MAX_TABLE_ELEMENTS: usize = 1 << 20;
 const MAX_LOG_MESSAGES: usize = 1000;
 const MAX_LOG_MESSAGE_BYTES: usize = 4096;

@@ -23,13 +23,13 @@ use secman_sdk::{
     Capabilities, Error, Flavor, FlavorInfo, Manager, ManagerApi, OptionSpec, Options, Secret,
 };
 
+mod store;
+use store::Store;
+
 /// The key under which ZenML keeps a secret's schema, not base64-encoded.
 const SCHEMA_KEY: &str = "zenml_schema_name";
 /// The file name ZenML gives a store inside its folder.
 const SECRETS_FILE_NAME: &str = "secrets.yaml";
-
-/// A whole store: secret name -> key -> stored (encoded) value, sorted.
-type Store = BTreeMap<String, BTreeMap<String, String>>;
 
 struct Local;
 
@@ -141,27 +141,22 @@ impl LocalManager {
             Err(e) if e.kind() == ErrorKind::NotFound => return Ok(Store::new()),
             Err(e) => return Err(self.io_error("read", e)),
         };
-        // ZenML creates the file empty, and PyYAML reads that as `None`.
-        let store: Option<Store> = serde_norway::from_str(&text).map_err(|e| {
-            // The parser's own message can quote the file's content, which
-            // holds secrets: say only where the problem is.
-            let place = e
-                .location()
-                .map(|l| format!(" at line {}, column {}", l.line(), l.column()))
-                .unwrap_or_default();
+        store::parse(&text).map_err(|e| {
             Error::Backend(format!(
-                "{} is not a valid secrets store{place}: expected a map of secret names \
-                 to maps of base64 values. The file was left untouched; repair it or \
-                 point the manager's `secrets_file` option elsewhere",
-                self.path.display()
+                "{} is not a valid secrets store: expected {} at line {}, column {}. The file \
+                 was left untouched; repair it or point the manager's `secrets_file` option \
+                 elsewhere",
+                self.path.display(),
+                e.expected,
+                e.line,
+                e.column
             ))
-        })?;
-        Ok(store.unwrap_or_default())
+        })
     }
 
     /// Replaces the store atomically: write a temp file, sync it, rename it.
     fn write(&self, store: &Store) -> Result<(), Error> {
-        let text = serde_norway::to_string(store)
+        let text = store::render(store)
             .map_err(|e| Error::Backend(format!("cannot encode the store: {e}")))?;
         // One temp name is enough: the host lets one writer at a time in.
         let tmp = self.path.with_file_name(format!(
