@@ -12,7 +12,10 @@ use std::path::PathBuf;
 use sha2::{Digest, Sha256};
 
 /// The built-in flavors: (flavor name, crate name).
-const BUILTINS: &[(&str, &str)] = &[("local", "secman-flavor-local")];
+const BUILTINS: &[(&str, &str)] = &[
+    ("local", "secman-flavor-local"),
+    ("aws", "secman-flavor-aws"),
+];
 
 fn main() {
     let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").unwrap());

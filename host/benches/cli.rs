@@ -162,7 +162,7 @@ fn write_store(path: &Path, count: usize) {
 /// manager, and one call that does almost nothing (listing an empty store).
 fn in_process(home: &Path, cache: &Path) {
     let tokio = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
+        .enable_all()
         .build()
         .unwrap();
     tokio.block_on(async {

@@ -8,8 +8,9 @@ use secman::cli::{Cli, exit_code};
 fn main() -> ExitCode {
     // Usage errors exit with 2 from here, with clap's message.
     let cli = Cli::parse_args();
+    // Timers for deadlines, I/O for the HTTP that flavors send.
     let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
+        .enable_all()
         .build()
         .expect("cannot start the async runtime");
     match runtime.block_on(cli.run()) {

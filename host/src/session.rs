@@ -2,19 +2,22 @@
 //!
 //! This is where the user's grants become a sandbox: the storage folder
 //! (the manager's own, or the folder of its storage-file option), the
-//! granted environment variables, and the options the host reserves. Calls
+//! granted environment variables and hosts, the manager's endpoints, and
+//! the options the host reserves. Calls
 //! that share a storage folder are serialised by a lock held for the whole
 //! session, so a read-modify-write (`secret update`) is atomic too.
 
 use std::io::Write;
 use std::path::PathBuf;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, anyhow, bail};
 
 use crate::home::{FileLock, Home, LockMode, create_private_dir};
 use crate::managers::{ManagerConfig, Managers};
 use crate::registry::{FlavorRegistry, LoadedFlavor};
-use crate::runtime::{LogLevel, ManagerInstance, Runtime, SandboxSpec};
+use crate::runtime::{
+    Endpoint, HostPattern, LogLevel, ManagerInstance, OptionKind, Runtime, SandboxSpec,
+};
 
 /// What a session does to the store, which decides how it locks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,16 +97,23 @@ impl Opener<'_> {
         let info = &flavor.info;
         let mut options: Vec<(String, String)> = Vec::new();
         let mut storage: Option<PathBuf> = None;
+        let mut endpoints = Vec::new();
         for spec in &info.options {
             let Some(value) = config.options.get(&spec.name).or(spec.default.as_ref()) else {
                 continue;
             };
-            if spec.storage_file {
-                let folder = PathBuf::from(value)
-                    .parent()
-                    .map(PathBuf::from)
-                    .with_context(|| format!("option `{}` names no file", spec.name))?;
-                storage = Some(folder);
+            match spec.kind {
+                OptionKind::Text => {}
+                OptionKind::StorageFile => {
+                    let folder = PathBuf::from(value)
+                        .parent()
+                        .map(PathBuf::from)
+                        .with_context(|| format!("option `{}` names no file", spec.name))?;
+                    storage = Some(folder);
+                }
+                OptionKind::EndpointUrl => endpoints.push(
+                    Endpoint::parse(value).map_err(|e| anyhow!("option `{}`: {e}", spec.name))?,
+                ),
             }
             options.push((spec.name.clone(), value.clone()));
         }
@@ -136,10 +146,18 @@ impl Opener<'_> {
             .iter()
             .filter_map(|var| std::env::var(var).ok().map(|value| (var.clone(), value)))
             .collect();
+        let hosts = flavor
+            .grants
+            .hosts
+            .iter()
+            .map(|host| HostPattern::parse(host).map_err(|e| anyhow!(e)))
+            .collect::<Result<_>>()?;
         let spec = SandboxSpec {
             flavor: flavor.name.clone(),
             storage,
             env,
+            hosts,
+            endpoints,
             limits: flavor.limits,
             log_level: self.log_level,
         };

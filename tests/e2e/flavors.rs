@@ -18,7 +18,7 @@ fn flavors_json(home: &TestHome) -> Value {
 }
 
 #[test]
-fn list_shows_the_built_in_local_flavor() {
+fn list_shows_the_built_in_flavors() {
     let home = TestHome::new();
     let list = flavors_json(&home);
     let local = &list[0];
@@ -27,6 +27,11 @@ fn list_shows_the_built_in_local_flavor() {
     assert_eq!(local["source"], "built-in");
     assert_eq!(local["version"], "0.1.0");
     assert_eq!(local["sha256"].as_str().unwrap().len(), 64);
+    let aws = &list[1];
+    assert_eq!(
+        (aws["name"].as_str(), aws["builtin"].as_bool()),
+        (Some("aws"), Some(true))
+    );
     let table = home.ok(&["flavor", "list"]);
     assert!(
         table.starts_with("FLAVOR") && table.contains("local"),
@@ -78,14 +83,15 @@ fn a_registered_component_runs_managers_like_a_built_in() {
 fn a_flavor_that_asks_for_something_is_refused_without_grants_and_no_terminal() {
     let home = TestHome::new();
     let path = local_copy(&home).display().to_string();
+    let builtins = flavors_json(&home).as_array().unwrap().len();
     let err = home.fails(&["flavor", "register", &path, "--name", "mine"], 2);
     assert!(
         err.contains("--allow-storage") && err.contains("--yes"),
         "{err}"
     );
-    assert_eq!(flavors_json(&home).as_array().unwrap().len(), 1);
+    assert_eq!(flavors_json(&home).as_array().unwrap().len(), builtins);
     home.ok(&["flavor", "register", &path, "--name", "mine", "--yes"]);
-    assert_eq!(flavors_json(&home).as_array().unwrap().len(), 2);
+    assert_eq!(flavors_json(&home).as_array().unwrap().len(), builtins + 1);
 }
 
 #[test]
@@ -136,6 +142,7 @@ fn a_file_changed_after_registration_is_refused_until_registered_again() {
 #[test]
 fn files_that_are_not_flavor_components_are_refused_with_the_reason() {
     let home = TestHome::new();
+    let builtins = flavors_json(&home).as_array().unwrap().len();
     let dir = home.path();
     let cases: &[(&str, &[u8], &str)] = &[
         (
@@ -168,7 +175,7 @@ fn files_that_are_not_flavor_components_are_refused_with_the_reason() {
     }
     let err = home.fails(&["flavor", "register", "/no/such/flavor.wasm"], 1);
     assert!(err.contains("/no/such/flavor.wasm"), "{err}");
-    assert_eq!(flavors_json(&home).as_array().unwrap().len(), 1);
+    assert_eq!(flavors_json(&home).as_array().unwrap().len(), builtins);
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! End-to-end tests: the real `secman` binary and real flavor components,
 //! each test in its own temporary home.
 
+mod aws;
 mod concurrency;
 mod flavors;
 mod managers;

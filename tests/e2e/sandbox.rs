@@ -205,6 +205,27 @@ fn it_cannot_open_sockets_or_resolve_names() {
 }
 
 #[test]
+fn http_to_a_host_it_was_not_granted_never_leaves_the_host() {
+    let home = hostile_home();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let address = listener.local_addr().unwrap();
+    for url in [
+        format!("http://{address}/steal"),
+        format!("https://{address}/steal"),
+    ] {
+        let scheme = url.split(':').next().unwrap();
+        let err = refused(
+            &home,
+            attack(&home, "http_get", &url),
+            "which it was not granted",
+        );
+        assert!(err.contains(&format!("{scheme}://{address}")), "{err}");
+    }
+    assert!(listener.accept().is_err(), "a request reached the listener");
+}
+
+#[test]
 fn a_flavor_looping_forever_is_stopped_at_its_time_limit() {
     let home = hostile_home();
     let start = Instant::now();

@@ -30,15 +30,35 @@ impl TestHome {
         self.dir.path().join("home")
     }
 
-    /// `secman ARGS`, ready to run, with no terminal and a clean environment.
+    /// `secman ARGS`, ready to run, with no terminal and a clean
+    /// environment; AWS credentials are moto's, when moto runs.
     pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_secman"));
         cmd.args(args)
             .env("SECMAN_HOME", self.home())
             .env("SECMAN_CACHE_DIR", shared_cache())
             .env_remove("SECMAN_LOG")
+            .env_remove("AWS_SESSION_TOKEN")
             .stdin(Stdio::null());
+        for (var, test_var) in [
+            ("AWS_ACCESS_KEY_ID", "SECMAN_TEST_AWS_ACCESS_KEY_ID"),
+            ("AWS_SECRET_ACCESS_KEY", "SECMAN_TEST_AWS_SECRET_ACCESS_KEY"),
+        ] {
+            match std::env::var_os(test_var) {
+                Some(value) => cmd.env(var, value),
+                None => cmd.env_remove(var),
+            };
+        }
         cmd
+    }
+
+    /// A short token unique to this home, for names shared backends see.
+    pub fn unique(&self) -> String {
+        let name = self.dir.path().file_name().unwrap().to_string_lossy();
+        name.chars()
+            .filter(char::is_ascii_alphanumeric)
+            .collect::<String>()
+            .to_lowercase()
     }
 
     /// Runs `secman ARGS`.
@@ -147,14 +167,26 @@ pub fn builtin_wasm(name: &str) -> PathBuf {
     Path::new(env!("SECMAN_BUILTIN_WASM_DIR")).join(format!("{name}.wasm"))
 }
 
-/// The Python that the compatibility tests run ZenML's rules with. The
-/// test script (`scripts/test.sh`) installs it and sets `SECMAN_TEST_PYTHON`.
-pub fn python() -> PathBuf {
-    match std::env::var_os("SECMAN_TEST_PYTHON") {
-        Some(python) => PathBuf::from(python),
-        None => panic!(
-            "SECMAN_TEST_PYTHON is not set: run the tests with `bash scripts/test.sh`, which \
-             installs the Python packages they need"
+/// A setting of the test peers, which `scripts/test.sh` installs and
+/// starts (see `scripts/peers.sh`).
+pub fn peer(var: &str) -> String {
+    match std::env::var(var) {
+        Ok(value) => value,
+        Err(_) => panic!(
+            "{var} is not set: run the tests with `bash scripts/test.sh`, which installs and \
+             starts the peers they talk to"
         ),
     }
+}
+
+/// The Python with PyYAML, boto3 and awscli.
+pub fn python() -> PathBuf {
+    PathBuf::from(peer("SECMAN_TEST_PYTHON"))
+}
+
+/// The peers' helper scripts.
+pub fn peer_script(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/peers")
+        .join(name)
 }

@@ -16,7 +16,7 @@ use crate::registry::{
     FlavorRegistry, FlavorSource, Grants, LimitSettings, RegisteredFlavor, read_flavor_file,
     sha256_hex, short,
 };
-use crate::runtime::{FlavorInfo, is_flavor_name};
+use crate::runtime::{FlavorInfo, Limits, is_flavor_name};
 
 #[derive(Debug, Subcommand)]
 pub enum FlavorCommand {
@@ -311,18 +311,45 @@ struct FlavorView {
     sha256: String,
     info: FlavorInfo,
     granted: Grants,
+    limits: LimitsView,
+}
+
+/// The limits a flavor runs under, in the units of the flags.
+#[derive(Debug, Serialize)]
+struct LimitsView {
+    memory_mib: usize,
+    time_secs: f64,
+    output_kib: usize,
+    result_mib: usize,
+}
+
+impl From<Limits> for LimitsView {
+    fn from(limits: Limits) -> Self {
+        LimitsView {
+            memory_mib: limits.memory >> 20,
+            time_secs: limits.timeout.as_secs_f64(),
+            output_kib: limits.output >> 10,
+            result_mib: limits.result >> 20,
+        }
+    }
 }
 
 impl DescribeArgs {
     async fn run(self, ctx: &Context) -> Result<()> {
         let registry = FlavorRegistry::load(&ctx.home)?;
         let source = registry.source(&self.name)?;
-        let (info, granted) = match &source {
+        // A registered flavor is described from its record, so that a
+        // changed file can still be inspected.
+        let (info, granted, limits) = match &source {
             FlavorSource::Builtin(_) => {
                 let flavor = registry.load_flavor(ctx.runtime()?, &self.name).await?;
-                (flavor.info, flavor.grants)
+                (flavor.info, flavor.grants, flavor.limits)
             }
-            FlavorSource::File(registered) => (registered.info.clone(), registered.grants.clone()),
+            FlavorSource::File(registered) => (
+                registered.info.clone(),
+                registered.grants.clone(),
+                registered.limits.limits(),
+            ),
         };
         let view = FlavorView {
             name: self.name.clone(),
@@ -331,6 +358,7 @@ impl DescribeArgs {
             sha256: source.sha256().to_string(),
             info,
             granted,
+            limits: limits.into(),
         };
         print_as(self.output, &view, || describe_table(&view))
     }
@@ -347,7 +375,12 @@ fn describe_table(view: &FlavorView) -> String {
     } else {
         "none"
     };
-    text += &format!("scopes: {scopes}\n\nOptions:\n");
+    let limits = &view.limits;
+    text += &format!(
+        "scopes: {scopes}\nlimits: memory {} MiB, {} s per call, output {} KiB, result {} MiB\n\
+         \nOptions:\n",
+        limits.memory_mib, limits.time_secs, limits.output_kib, limits.result_mib
+    );
     let options: Vec<Vec<String>> = info
         .options
         .iter()

@@ -11,7 +11,7 @@ use super::{Context, usage};
 use crate::home::absolute;
 use crate::managers::{ManagerConfig, Managers, Scope, is_manager_name};
 use crate::registry::FlavorRegistry;
-use crate::runtime::{FlavorInfo, RESERVED_OPTIONS};
+use crate::runtime::{Endpoint, FlavorInfo, OptionKind, RESERVED_OPTIONS};
 
 #[derive(Debug, Subcommand)]
 pub enum ManagerCommand {
@@ -112,10 +112,13 @@ fn options(info: &FlavorInfo, args: &[String]) -> Result<BTreeMap<String, String
                 option_names(info)
             );
         };
-        let value = if spec.storage_file {
-            absolute(value.as_ref())?.display().to_string()
-        } else {
-            value.to_string()
+        let value = match spec.kind {
+            OptionKind::StorageFile => absolute(value.as_ref())?.display().to_string(),
+            OptionKind::EndpointUrl => match Endpoint::parse(value) {
+                Ok(_) => value.to_string(),
+                Err(e) => usage!("option `{key}`: {e}"),
+            },
+            OptionKind::Text => value.to_string(),
         };
         if options.insert(key.to_string(), value).is_some() {
             usage!("option `{key}` is given twice");

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::bindings::types;
+use super::outbound::HostPattern;
 
 /// Option names the host sets itself; a flavor cannot declare them.
 pub const RESERVED_OPTIONS: &[&str] = &[
@@ -49,9 +50,22 @@ pub struct OptionSpec {
     /// Whether the value is a credential, masked when shown.
     #[serde(default)]
     pub sensitive: bool,
-    /// Whether the value names a file whose folder is the storage folder.
+    /// How the host treats the value.
     #[serde(default)]
-    pub storage_file: bool,
+    pub kind: OptionKind,
+}
+
+/// How the host treats an option's value (the WIT `option-kind`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OptionKind {
+    /// Passed as given.
+    #[default]
+    Text,
+    /// A file whose folder becomes the manager's storage folder.
+    StorageFile,
+    /// A URL whose host and port the manager may send HTTP requests to.
+    EndpointUrl,
 }
 
 /// What a flavor asks the host for (the WIT `capabilities`).
@@ -79,6 +93,10 @@ impl FlavorInfo {
                 self.name
             ));
         }
+        for host in &self.capabilities.outbound_hosts {
+            HostPattern::parse(host)
+                .map_err(|e| format!("it asks for a host it cannot have: {e}"))?;
+        }
         let mut seen = std::collections::BTreeSet::new();
         for option in &self.options {
             if RESERVED_OPTIONS.contains(&option.name.as_str()) {
@@ -90,7 +108,7 @@ impl FlavorInfo {
             if !seen.insert(option.name.as_str()) {
                 return Err(format!("it declares option `{}` twice", option.name));
             }
-            if option.storage_file && !self.capabilities.storage {
+            if option.kind == OptionKind::StorageFile && !self.capabilities.storage {
                 return Err(format!(
                     "option `{}` names a storage file, but the flavor asks for no storage",
                     option.name
@@ -129,7 +147,11 @@ impl From<types::FlavorInfo> for FlavorInfo {
                     required: o.required,
                     default: o.default,
                     sensitive: o.sensitive,
-                    storage_file: matches!(o.kind, types::OptionKind::StorageFile),
+                    kind: match o.kind {
+                        types::OptionKind::Text => OptionKind::Text,
+                        types::OptionKind::StorageFile => OptionKind::StorageFile,
+                        types::OptionKind::EndpointUrl => OptionKind::EndpointUrl,
+                    },
                 })
                 .collect(),
             capabilities: Capabilities {

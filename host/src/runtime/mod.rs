@@ -1,7 +1,7 @@
 //! Loading flavor components and calling them inside their sandbox.
 //!
 //! [`Runtime`] owns the engine, the linker (what a flavor may import: WASI
-//! 0.2 and the host's `log`) and the compile cache. [`Runtime::load`] turns
+//! 0.2, `wasi:http` and the host's `log`) and the compile cache. [`Runtime::load`] turns
 //! a component's bytes into a [`FlavorComponent`], checked and
 //! pre-instantiated; [`FlavorComponent::open`] instantiates it in a sandbox
 //! and opens one manager, whose operations [`ManagerInstance`] exposes.
@@ -11,6 +11,7 @@ mod cache;
 mod engine;
 mod error;
 mod info;
+mod outbound;
 mod output;
 mod sandbox;
 
@@ -24,7 +25,10 @@ use crate::secret::Secret;
 use bindings::{Flavor, FlavorPre, types};
 pub use cache::CompileCache;
 pub use error::{FlavorError, LoadError};
-pub use info::{Capabilities, FlavorInfo, OptionSpec, RESERVED_OPTIONS, is_flavor_name};
+pub use info::{
+    Capabilities, FlavorInfo, OptionKind, OptionSpec, RESERVED_OPTIONS, is_flavor_name,
+};
+pub use outbound::{Endpoint, HostPattern};
 pub use sandbox::{Limits, LogLevel, SandboxSpec, SandboxState};
 
 /// The export every flavor has: the contract's `secrets-manager` interface.
@@ -36,6 +40,7 @@ const PROVIDED_IMPORTS: &[&str] = &[
     "wasi:cli/",
     "wasi:clocks/",
     "wasi:filesystem/",
+    "wasi:http/",
     "wasi:io/",
     "wasi:random/",
     "wasi:sockets/",
@@ -56,6 +61,7 @@ impl Runtime {
         engine::start_epoch_clock(&engine);
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
         Flavor::add_to_linker::<_, HasSelf<SandboxState>>(&mut linker, |state| state)?;
         let cache = CompileCache::new(cache_root, &engine);
         Ok(Runtime {
@@ -104,7 +110,7 @@ impl Runtime {
             .collect();
         if !foreign.is_empty() {
             return Err(LoadError::UnsupportedImport(format!(
-                "{} (a flavor may import WASI 0.2 and secman:flavor/log)",
+                "{} (a flavor may import WASI 0.2, wasi:http and secman:flavor/log)",
                 foreign.join(", ")
             )));
         }
@@ -175,8 +181,8 @@ impl FlavorComponent {
             .await?;
         let api = flavor.secman_flavor_secrets_manager().manager();
         let manager = call
-            .run("open", async |store| api.call_open(store, options).await)
-            .await??;
+            .run_op("open", async |store| api.call_open(store, options).await)
+            .await?;
         Ok(ManagerInstance {
             call,
             flavor,
@@ -201,10 +207,10 @@ impl ManagerInstance {
             self.manager,
         );
         self.call
-            .run("register-secret", async |store| {
+            .run_op("register-secret", async |store| {
                 api.call_register_secret(store, manager, &secret).await
             })
-            .await??;
+            .await?;
         Ok(())
     }
 
@@ -216,10 +222,10 @@ impl ManagerInstance {
         );
         let secret = self
             .call
-            .run("get-secret", async |store| {
+            .run_op("get-secret", async |store| {
                 api.call_get_secret(store, manager, name).await
             })
-            .await??;
+            .await?;
         let size = secret.name.len()
             + secret.schema.len()
             + secret
@@ -243,10 +249,10 @@ impl ManagerInstance {
         );
         let mut names = self
             .call
-            .run("get-all-secret-keys", async |store| {
+            .run_op("get-all-secret-keys", async |store| {
                 api.call_get_all_secret_keys(store, manager).await
             })
-            .await??;
+            .await?;
         self.call
             .check_result_size(names.iter().map(String::len).sum())?;
         names.sort_unstable();
@@ -262,10 +268,10 @@ impl ManagerInstance {
             self.manager,
         );
         self.call
-            .run("update-secret", async |store| {
+            .run_op("update-secret", async |store| {
                 api.call_update_secret(store, manager, &secret).await
             })
-            .await??;
+            .await?;
         Ok(())
     }
 
@@ -276,10 +282,10 @@ impl ManagerInstance {
             self.manager,
         );
         self.call
-            .run("delete-secret", async |store| {
+            .run_op("delete-secret", async |store| {
                 api.call_delete_secret(store, manager, name).await
             })
-            .await??;
+            .await?;
         Ok(())
     }
 
@@ -290,10 +296,10 @@ impl ManagerInstance {
             self.manager,
         );
         self.call
-            .run("delete-all-secrets", async |store| {
+            .run_op("delete-all-secrets", async |store| {
                 api.call_delete_all_secrets(store, manager, force).await
             })
-            .await??;
+            .await?;
         Ok(())
     }
 
@@ -351,9 +357,29 @@ impl Call {
             // coped with the failed write.
             Ok(Ok(_)) if self.store.data().output_limit_hit() => Err(self.output_limit()),
             Ok(Ok(value)) => Ok(value),
+            // Whatever the flavor made of a refused request, say which.
+            Ok(Err(_)) if !self.store.data().denied_destinations().is_empty() => Err(self.denied()),
             Ok(Err(trap)) => Err(self.explain(trap)),
             Err(_elapsed) => Err(self.time_limit()),
         }
+    }
+
+    /// Runs one operation of the contract: a trap or the flavor's own
+    /// error becomes a [`FlavorError`].
+    async fn run_op<T>(
+        &mut self,
+        operation: &'static str,
+        call: impl AsyncFnOnce(&mut Store<SandboxState>) -> wasmtime::Result<Result<T, types::Error>>,
+    ) -> Result<T, FlavorError> {
+        self.run(operation, call).await?.map_err(|error| {
+            if self.store.data().denied_destinations().is_empty() {
+                error.into()
+            } else {
+                // The flavor's own account of a refused request may not
+                // say which host it was.
+                self.denied()
+            }
+        })
     }
 
     /// Refuses a result larger than the flavor may return. The result was
@@ -397,6 +423,17 @@ impl Call {
                 reason,
             }
         }
+    }
+
+    fn denied(&self) -> FlavorError {
+        FlavorError::Denied(format!(
+            "flavor `{}` tried to send HTTP to {}, which it was not granted: grant the host \
+             with `secman flavor grant {} --allow-host HOST` if the flavor asks for it, or set it \
+             as the manager's endpoint",
+            self.flavor,
+            self.store.data().denied_destinations().join(", "),
+            self.flavor
+        ))
     }
 
     fn output_limit(&self) -> FlavorError {

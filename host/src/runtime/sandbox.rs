@@ -1,8 +1,9 @@
 //! The sandbox a flavor runs in: only what was granted, within limits.
 //!
 //! A flavor starts with nothing: no files, no environment, no sockets, no
-//! name lookup, closed stdin. [`SandboxSpec`] adds back what the user
-//! granted (a storage folder, some environment variables). Its output is
+//! name lookup, closed stdin, no outgoing HTTP. [`SandboxSpec`] adds back
+//! what the user granted (a storage folder, some environment variables,
+//! some hosts) and the manager's own endpoints. Its output is
 //! captured and capped instead of reaching the terminal, its memory is
 //! budgeted across all of its linear memories, and each call has a deadline.
 
@@ -14,8 +15,10 @@ use anyhow::{Context, Result, anyhow};
 use wasmtime::component::ResourceTable;
 use wasmtime::{ResourceLimiter, Store};
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use super::bindings::{Level, secman::flavor};
+use super::outbound::{Endpoint, HostPattern, OutboundPolicy};
 use super::output::CappedOutput;
 
 /// The limits a flavor runs under.
@@ -52,6 +55,10 @@ pub struct SandboxSpec {
     pub storage: Option<PathBuf>,
     /// Environment variables the flavor sees.
     pub env: Vec<(String, String)>,
+    /// Hosts it may send HTTPS requests to.
+    pub hosts: Vec<HostPattern>,
+    /// The manager's own endpoints, reachable as configured.
+    pub endpoints: Vec<Endpoint>,
     /// The limits.
     pub limits: Limits,
     /// The least important flavor log message that is shown.
@@ -75,6 +82,8 @@ pub enum LogLevel {
 /// The store data of one flavor instance.
 pub struct SandboxState {
     wasi: WasiCtx,
+    http: WasiHttpCtx,
+    outbound: OutboundPolicy,
     table: ResourceTable,
     budget: MemoryBudget,
     log: FlavorLog,
@@ -86,6 +95,11 @@ impl SandboxState {
     /// Whether the memory budget refused a request.
     pub fn memory_limit_hit(&self) -> bool {
         self.budget.hit
+    }
+
+    /// The HTTP destinations the flavor was refused.
+    pub fn denied_destinations(&self) -> &[String] {
+        self.outbound.denied()
     }
 
     /// Whether stdout or stderr filled up.
@@ -120,6 +134,8 @@ impl SandboxSpec {
         }
         let state = SandboxState {
             wasi: wasi.build(),
+            http: WasiHttpCtx::new(),
+            outbound: OutboundPolicy::new(self.hosts.clone(), self.endpoints.clone()),
             table: ResourceTable::new(),
             budget: MemoryBudget {
                 limit: self.limits.memory,
@@ -146,6 +162,16 @@ impl WasiView for SandboxState {
         WasiCtxView {
             ctx: &mut self.wasi,
             table: &mut self.table,
+        }
+    }
+}
+
+impl WasiHttpView for SandboxState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: &mut self.outbound,
         }
     }
 }

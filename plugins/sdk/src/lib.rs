@@ -44,7 +44,12 @@ pub use exports::secman::flavor::secrets_manager::{
 pub use secman::flavor::types::{Capabilities, Error, FlavorInfo, OptionKind, OptionSpec, Secret};
 
 mod options;
+mod scope;
 pub use options::Options;
+pub use scope::Scope;
+
+#[cfg(feature = "http")]
+pub mod http;
 
 /// Sends messages to the host's log. Never log a secret value.
 pub mod log {
@@ -104,6 +109,12 @@ impl OptionSpec {
     /// The same option, naming a file the host grants the folder of.
     pub fn storage_file(mut self) -> Self {
         self.kind = OptionKind::StorageFile;
+        self
+    }
+
+    /// The same option, naming a URL the host lets the manager reach.
+    pub fn endpoint_url(mut self) -> Self {
+        self.kind = OptionKind::EndpointUrl;
         self
     }
 }

@@ -88,6 +88,13 @@ impl ManagerApi for Attacker {
                     .map_err(refused)?;
                 vec![("sent".into(), "udp".into())]
             }
+            "http_get" => {
+                let request = secman_sdk::http::Request::get(self.target()?)
+                    .body(vec![])
+                    .map_err(|e| Error::Invalid(e.to_string()))?;
+                let response = secman_sdk::http::send(request)?;
+                vec![("status".into(), response.status.to_string())]
+            }
             "resolve" => (self.target()?.as_str(), 80)
                 .to_socket_addrs()
                 .map_err(refused)?

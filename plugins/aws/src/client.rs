@@ -1,0 +1,180 @@
+//! AWS Secrets Manager's JSON 1.1 API: SigV4-signed calls, errors mapped
+//! to the contract, throttling and server errors retried.
+
+use std::time::{Duration, SystemTime};
+
+use aws_credential_types::Credentials;
+use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+use aws_sigv4::sign::v4;
+use secman_sdk::Error;
+use secman_sdk::http::{self, Request, Response};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+/// How many times a throttled or failed call is tried in all.
+const ATTEMPTS: u32 = 4;
+/// The wait before the first retry; it doubles each time.
+const FIRST_BACKOFF: Duration = Duration::from_millis(100);
+
+/// A signed connection to one region's Secrets Manager.
+pub struct SecretsManager {
+    endpoint: String,
+    region: String,
+    credentials: Credentials,
+}
+
+impl SecretsManager {
+    /// A client for `region`, at `endpoint` (or AWS's own), signing with
+    /// `credentials`.
+    pub fn new(region: &str, endpoint: Option<&str>, credentials: Credentials) -> Self {
+        let endpoint = endpoint
+            .map(|e| e.trim_end_matches('/').to_string())
+            .unwrap_or_else(|| format!("https://secretsmanager.{region}.amazonaws.com"));
+        SecretsManager {
+            endpoint: format!("{endpoint}/"),
+            region: region.to_string(),
+            credentials,
+        }
+    }
+
+    /// Calls `operation` (e.g. `GetSecretValue`) with `input`.
+    pub fn call<T: DeserializeOwned>(&self, operation: &str, input: &Value) -> Result<T, Error> {
+        let body = serde_json::to_vec(input)
+            .map_err(|e| Error::Backend(format!("cannot encode a {operation} request: {e}")))?;
+        let mut backoff = FIRST_BACKOFF;
+        for attempt in 1..=ATTEMPTS {
+            let response = http::send(self.signed(operation, &body)?)?;
+            if response.status.is_success() {
+                return response.json(&format!("the answer to {operation}"));
+            }
+            let failure = Failure::read(&response);
+            if !failure.is_transient() || attempt == ATTEMPTS {
+                return Err(failure.into_error(operation));
+            }
+            http::sleep(backoff);
+            backoff *= 2;
+        }
+        unreachable!("the last attempt returns")
+    }
+
+    fn signed(&self, operation: &str, body: &[u8]) -> Result<Request<Vec<u8>>, Error> {
+        let target = format!("secretsmanager.{operation}");
+        let headers = [
+            ("content-type", "application/x-amz-json-1.1"),
+            ("x-amz-target", target.as_str()),
+        ];
+        let identity = self.credentials.clone().into();
+        let params = v4::SigningParams::builder()
+            .identity(&identity)
+            .region(&self.region)
+            .name("secretsmanager")
+            .time(SystemTime::now())
+            .settings(SigningSettings::default())
+            .build()
+            .map_err(|e| Error::Invalid(format!("cannot sign for AWS: {e}")))?
+            .into();
+        let signable = SignableRequest::new(
+            "POST",
+            &self.endpoint,
+            headers.iter().copied(),
+            SignableBody::Bytes(body),
+        )
+        .map_err(|e| Error::Invalid(format!("cannot sign a request to {}: {e}", self.endpoint)))?;
+        let (instructions, _) = sign(signable, &params)
+            .map_err(|e| Error::Invalid(format!("cannot sign for AWS: {e}")))?
+            .into_parts();
+        let mut request = Request::post(&self.endpoint);
+        for (name, value) in headers.iter().copied().chain(instructions.headers()) {
+            request = request.header(name, value);
+        }
+        request
+            .body(body.to_vec())
+            .map_err(|e| Error::Invalid(format!("invalid endpoint {}: {e}", self.endpoint)))
+    }
+}
+
+/// An error answer: AWS's code and message.
+struct Failure {
+    status: u16,
+    code: String,
+    message: String,
+}
+
+impl Failure {
+    /// JSON (`{"__type": ..., "message": ...}`) from the service, XML
+    /// (`<ErrorResponse>`) from some front ends for signature errors.
+    fn read(response: &Response) -> Failure {
+        let status = response.status.as_u16();
+        let text = response.text();
+        let (code, message) = match serde_json::from_str::<Value>(&text) {
+            Ok(json) => {
+                let field = |names: &[&str]| {
+                    names
+                        .iter()
+                        .find_map(|n| json.get(*n).and_then(Value::as_str))
+                        .unwrap_or_default()
+                        .to_string()
+                };
+                (
+                    field(&["__type", "code", "Code"]),
+                    field(&["message", "Message"]),
+                )
+            }
+            Err(_) => (xml_field(&text, "Code"), xml_field(&text, "Message")),
+        };
+        // `__type` may be qualified: `com.amazonaws...#ResourceNotFoundException`.
+        let code = code.rsplit('#').next().unwrap_or_default().to_string();
+        Failure {
+            status,
+            code,
+            message,
+        }
+    }
+
+    fn is_transient(&self) -> bool {
+        self.status >= 500
+            || self.status == 429
+            || matches!(
+                self.code.as_str(),
+                "ThrottlingException" | "TooManyRequestsException" | "RequestLimitExceeded"
+            )
+    }
+
+    fn into_error(self, operation: &str) -> Error {
+        let Failure {
+            status,
+            code,
+            message,
+        } = self;
+        let detail = format!("AWS answered {operation} with {code} ({status}): {message}");
+        match code.as_str() {
+            "ResourceNotFoundException" => Error::NotFound(detail),
+            "ResourceExistsException" => Error::AlreadyExists(detail),
+            "InvalidParameterException" | "ValidationException" => Error::Invalid(detail),
+            "UnrecognizedClientException"
+            | "InvalidSignatureException"
+            | "SignatureDoesNotMatch"
+            | "InvalidClientTokenId"
+            | "IncompleteSignature"
+            | "MissingAuthenticationToken"
+            | "ExpiredTokenException" => Error::Denied(format!(
+                "AWS denied {operation} ({code}): {message} Check the credentials in \
+                 AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+            )),
+            _ if status == 401 || status == 403 || code.starts_with("AccessDenied") => {
+                Error::Denied(format!("AWS denied {operation} ({code}): {message}"))
+            }
+            _ => Error::Backend(detail),
+        }
+    }
+}
+
+/// The text of the first `<name>` element; enough for AWS's error XML.
+fn xml_field(xml: &str, name: &str) -> String {
+    let open = format!("<{name}>");
+    let close = format!("</{name}>");
+    xml.split_once(&open)
+        .and_then(|(_, rest)| rest.split_once(&close))
+        .map(|(value, _)| value.trim().to_string())
+        .unwrap_or_default()
+}

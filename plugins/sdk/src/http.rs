@@ -1,0 +1,96 @@
+//! HTTP for flavors, over `wasi:http` (through wstd).
+//!
+//! The host sends the requests, and only to the hosts the flavor was
+//! granted and the manager's endpoint; anything else comes back as a
+//! `denied` error. Calls block until the response is read whole: a flavor's
+//! operations are synchronous, and the host's time limit bounds them.
+
+use std::time::Duration;
+
+pub use http::{HeaderMap, HeaderValue, Method, Request, StatusCode, Uri, header};
+use serde::de::DeserializeOwned;
+use wstd::http::error::ErrorCode;
+use wstd::http::{Body, Client};
+
+use crate::Error;
+
+/// A whole response.
+#[derive(Debug)]
+pub struct Response {
+    /// The status code.
+    pub status: StatusCode,
+    /// The headers.
+    pub headers: HeaderMap,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    /// The body as text (invalid UTF-8 replaced).
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// The body parsed as JSON, or a `backend` error naming `what`.
+    pub fn json<T: DeserializeOwned>(&self, what: &str) -> Result<T, Error> {
+        serde_json::from_slice(&self.body)
+            .map_err(|e| Error::Backend(format!("{what} is not the JSON expected: {e}")))
+    }
+}
+
+/// Sends `request` and reads the whole response.
+pub fn send(request: Request<Vec<u8>>) -> Result<Response, Error> {
+    let destination = format!(
+        "{}://{}",
+        request.uri().scheme_str().unwrap_or("https"),
+        request.uri().authority().map(|a| a.as_str()).unwrap_or("?")
+    );
+    wstd::runtime::block_on(async move {
+        let mut client = Client::new();
+        client.set_connect_timeout(Duration::from_secs(10));
+        client.set_first_byte_timeout(Duration::from_secs(30));
+        let request = request.map(Body::from);
+        let response = client
+            .send(request)
+            .await
+            .map_err(|e| transport_error(&destination, e))?;
+        let (parts, mut body) = response.into_parts();
+        let body = body
+            .contents()
+            .await
+            .map_err(|e| transport_error(&destination, e))?
+            .to_vec();
+        Ok(Response {
+            status: parts.status,
+            headers: parts.headers,
+            body,
+        })
+    })
+}
+
+/// Waits, e.g. between retries.
+pub fn sleep(duration: Duration) {
+    std::thread::sleep(duration);
+}
+
+fn transport_error(destination: &str, error: wstd::http::Error) -> Error {
+    match error.downcast_ref::<ErrorCode>() {
+        Some(ErrorCode::HttpRequestDenied) => Error::Denied(format!(
+            "secman refused the request to {destination}: the flavor was not granted it"
+        )),
+        Some(code) => Error::Backend(format!("cannot reach {destination}: {}", describe(code))),
+        None => Error::Backend(format!("cannot reach {destination}: {error}")),
+    }
+}
+
+fn describe(code: &ErrorCode) -> String {
+    match code {
+        ErrorCode::ConnectionRefused => "connection refused".into(),
+        ErrorCode::ConnectionTimeout => "the connection timed out".into(),
+        ErrorCode::DnsTimeout | ErrorCode::DnsError(_) => "its name does not resolve".into(),
+        ErrorCode::TlsCertificateError => "its TLS certificate is not trusted".into(),
+        ErrorCode::HttpResponseBodySize(_) => "the response is larger than secman allows".into(),
+        ErrorCode::HttpRequestBodySize(_) => "the request is larger than secman allows".into(),
+        other => format!("{other:?}"),
+    }
+}

@@ -1,0 +1,71 @@
+# Sourced by scripts/test.sh and scripts/bench.sh: installs the test peers
+# into a cached virtualenv, starts them on 127.0.0.1, and stops them (by
+# PID) when the calling script exits.
+#
+# After `start_peers`:
+#   SECMAN_TEST_PYTHON                  Python with PyYAML, boto3, awscli
+#   SECMAN_TEST_MOTO_URL                moto_server (AWS), signatures checked
+#   SECMAN_TEST_AWS_ACCESS_KEY_ID       an access key moto accepts
+#   SECMAN_TEST_AWS_SECRET_ACCESS_KEY
+
+peers_cache=${SECMAN_CI_CACHE:-$HOME/.cache/secman-ci}
+peers_venv=$peers_cache/venv
+peers_logs=$(mktemp -d)
+peers_pids=()
+
+stop_peers() {
+    for pid in "${peers_pids[@]}"; do
+        kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+    done
+    peers_pids=()
+}
+trap stop_peers EXIT
+
+# Installs the Python packages the tests use, reusing the virtualenv while
+# tests/peers/requirements.txt is unchanged.
+ensure_venv() {
+    local requirements=tests/peers/requirements.txt stamp=$peers_venv/.requirements
+    if ! cmp -s "$requirements" "$stamp" 2>/dev/null; then
+        echo "peers: installing the tests' Python packages into $peers_venv" >&2
+        rm -rf "$peers_venv"
+        python3 -m venv "$peers_venv"
+        "$peers_venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
+        cp "$requirements" "$stamp"
+    fi
+    export SECMAN_TEST_PYTHON=$peers_venv/bin/python
+}
+
+# A TCP port nothing listens on now.
+free_port() {
+    "$SECMAN_TEST_PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Waits until something listens on 127.0.0.1:$1 (a TCP connect, which is
+# not an HTTP request: moto counts those).
+wait_for_port() {
+    local port=$1 name=$2 log=$3
+    for _ in $(seq 100); do
+        if "$SECMAN_TEST_PYTHON" -c "import socket; socket.create_connection(('127.0.0.1', $port), 0.2)" 2>/dev/null; then
+            return 0
+        fi
+        sleep 0.1
+    done
+    echo "peers: $name did not start on port $port; its log:" >&2
+    cat "$log" >&2
+    return 1
+}
+
+start_moto() {
+    local port log=$peers_logs/moto.log
+    port=$(free_port)
+    INITIAL_NO_AUTH_ACTION_COUNT=3 "$peers_venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
+    peers_pids+=($!)
+    wait_for_port "$port" moto "$log"
+    export SECMAN_TEST_MOTO_URL=http://127.0.0.1:$port
+    eval "$("$SECMAN_TEST_PYTHON" tests/peers/moto_setup.py "$SECMAN_TEST_MOTO_URL")"
+}
+
+start_peers() {
+    ensure_venv
+    start_moto
+}

@@ -1,0 +1,400 @@
+//! The `aws` flavor against moto (a real Secrets Manager API that checks
+//! SigV4 signatures), checked with boto3, AWS's own client.
+//!
+//! Tests share one moto server and run at once: each uses names of its own
+//! (`home.unique()`), and only deletes everything in scopes it owns.
+
+use std::net::TcpListener;
+use std::process::Command;
+
+use serde_json::{Value, json};
+
+use crate::support::{Run, TestHome, peer, peer_script, python};
+
+fn moto() -> String {
+    peer("SECMAN_TEST_MOTO_URL")
+}
+
+/// Registers manager `name` of the aws flavor against moto.
+fn aws_manager(home: &TestHome, name: &str, scope: &[&str]) {
+    let mut args = vec![
+        "manager",
+        "register",
+        name,
+        "--flavor",
+        "aws",
+        "--option",
+        "region_name=eu-west-1",
+    ];
+    let endpoint = format!("endpoint_url={}", moto());
+    args.extend(["--option", &endpoint]);
+    args.extend(scope);
+    home.ok(&args);
+}
+
+/// Calls Secrets Manager through boto3.
+fn boto3(operation: &str, params: Value) -> Value {
+    let output = Command::new(python())
+        .arg(peer_script("boto3_call.py"))
+        .args([&moto(), operation, &params.to_string()])
+        .output()
+        .expect("cannot run python");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+fn get_json(home: &TestHome, name: &str, manager: &str) -> Value {
+    serde_json::from_str(&home.ok(&["secret", "get", name, "-m", manager, "-o", "json"])).unwrap()
+}
+
+fn listed(home: &TestHome, manager: &str) -> Vec<String> {
+    serde_json::from_str(&home.ok(&["secret", "list", "-m", manager, "-o", "json"])).unwrap()
+}
+
+/// A secret's tags as one JSON object.
+fn tags(described: &Value) -> Value {
+    let tags = described["Tags"].as_array().cloned().unwrap_or_default();
+    Value::Object(
+        tags.iter()
+            .map(|t| (t["Key"].as_str().unwrap().to_string(), t["Value"].clone()))
+            .collect(),
+    )
+}
+
+#[test]
+fn every_secret_command_works_in_each_scope() {
+    let home = TestHome::new();
+    let u = home.unique();
+    let namespace = format!("ns{u}");
+    let scopes: [(&str, Vec<&str>); 4] = [
+        ("none", vec!["--scope", "none"]),
+        ("global", vec!["--scope", "global"]),
+        ("component", vec![]),
+        (
+            "namespace",
+            vec!["--scope", "namespace", "--namespace", &namespace],
+        ),
+    ];
+    for (scope, flags) in &scopes {
+        let manager = format!("m_{scope}");
+        aws_manager(&home, &manager, flags);
+        let name = format!("db{u}");
+        home.ok(&[
+            "secret",
+            "register",
+            &name,
+            "user=admin",
+            "password=s3cr3t",
+            "-m",
+            &manager,
+        ]);
+        assert_eq!(
+            get_json(&home, &name, &manager),
+            json!({"name": name, "schema": "arbitrary",
+                   "values": {"user": "admin", "password": "s3cr3t"}}),
+            "{scope}"
+        );
+        assert!(listed(&home, &manager).contains(&name), "{scope}");
+        let err = home.fails(&["secret", "register", &name, "k=v", "-m", &manager], 1);
+        assert!(err.contains("already exists"), "{scope}: {err}");
+
+        home.ok(&[
+            "secret",
+            "update",
+            &name,
+            "password=n3w",
+            "host=h",
+            "--remove",
+            "user",
+            "-m",
+            &manager,
+        ]);
+        assert_eq!(
+            get_json(&home, &name, &manager)["values"],
+            json!({"password": "n3w", "host": "h"}),
+            "{scope}"
+        );
+        home.ok(&["secret", "delete", &name, "--yes", "-m", &manager]);
+        let err = home.fails(&["secret", "get", &name, "-m", &manager], 1);
+        assert!(err.contains("does not exist"), "{scope}: {err}");
+        home.fails(&["secret", "delete", &name, "--yes", "-m", &manager], 1);
+        home.fails(&["secret", "update", &name, "k=v", "-m", &manager], 1);
+    }
+    // Scopes of this test alone can be emptied.
+    for manager in ["m_component", "m_namespace"] {
+        home.ok(&["secret", "register", &format!("a{u}"), "k=v", "-m", manager]);
+        home.ok(&["secret", "register", &format!("b{u}"), "k=v", "-m", manager]);
+        assert_eq!(listed(&home, manager).len(), 2);
+        home.ok(&["secret", "delete-all", "--force", "--yes", "-m", manager]);
+        assert_eq!(listed(&home, manager), Vec::<String>::new());
+    }
+}
+
+#[test]
+fn boto3_finds_zenmls_layout_in_what_secman_wrote() {
+    let home = TestHome::new();
+    let u = home.unique();
+    aws_manager(&home, "prod", &[]);
+    let name = format!("cloud{u}");
+    home.ok(&[
+        "secret",
+        "register",
+        &name,
+        "--schema",
+        "aws",
+        "-m",
+        "prod",
+        "aws_access_key_id=AKIAEXAMPLE",
+        "aws_secret_access_key=wJalrXUtn",
+    ]);
+    let uuid = home.manager_json("prod")["uuid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let aws_name = format!("zenml/component/{uuid}/{name}");
+
+    let value = boto3("get_secret_value", json!({"SecretId": aws_name}));
+    let content: Value = serde_json::from_str(value["SecretString"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        content,
+        json!({"aws_access_key_id": "AKIAEXAMPLE", "aws_secret_access_key": "wJalrXUtn",
+               "zenml_schema_name": "aws"})
+    );
+    let described = boto3("describe_secret", json!({"SecretId": aws_name}));
+    assert_eq!(described["Name"], aws_name);
+    assert_eq!(
+        tags(&described),
+        json!({"zenml_component_name": "prod", "zenml_component_uuid": uuid,
+               "zenml_scope": "component", "zenml_secret_name": name,
+               "zenml_secret_schema": "aws"})
+    );
+
+    // Deleting removes it for good (ForceDeleteWithoutRecovery): the name
+    // can be used again at once.
+    home.ok(&["secret", "delete", &name, "--yes", "-m", "prod"]);
+    let gone = boto3("describe_secret", json!({"SecretId": aws_name}));
+    assert_eq!(gone["Error"]["Code"], "ResourceNotFoundException");
+    home.ok(&["secret", "register", &name, "k=v", "-m", "prod"]);
+}
+
+#[test]
+fn secman_reads_secrets_boto3_wrote_in_zenmls_layout_and_only_those() {
+    let home = TestHome::new();
+    let u = home.unique();
+    let namespace = format!("team{u}");
+    aws_manager(
+        &home,
+        "team",
+        &["--scope", "namespace", "--namespace", &namespace],
+    );
+    let zenml_tags = |name: &str| {
+        json!([
+            {"Key": "zenml_scope", "Value": "namespace"},
+            {"Key": "zenml_namespace", "Value": namespace},
+            {"Key": "zenml_secret_name", "Value": name},
+            {"Key": "zenml_secret_schema", "Value": "basic_auth"},
+        ])
+    };
+    boto3(
+        "create_secret",
+        json!({
+            "Name": format!("zenml/namespace/{namespace}/login"),
+            "SecretString": r#"{"username": "u", "password": "p", "zenml_schema_name": "basic_auth"}"#,
+            "Tags": zenml_tags("login"),
+        }),
+    );
+    // The same prefix, but not exactly the scope: AWS's filters let these
+    // through; secman must not.
+    boto3(
+        "create_secret",
+        json!({
+            "Name": format!("zenml/namespace/{namespace}/deeper/path"),
+            "SecretString": "{}", "Tags": zenml_tags("path"),
+        }),
+    );
+    boto3(
+        "create_secret",
+        json!({
+            "Name": format!("zenml/namespace/{namespace}x/other"),
+            "SecretString": "{}",
+            "Tags": [{"Key": "zenml_scope", "Value": "namespace"},
+                     {"Key": "zenml_namespace", "Value": format!("{namespace}x")}],
+        }),
+    );
+    boto3(
+        "create_secret",
+        json!({
+            "Name": format!("zenml/namespace/{namespace}/untagged"), "SecretString": "{}",
+        }),
+    );
+
+    assert_eq!(listed(&home, "team"), vec!["login".to_string()]);
+    assert_eq!(
+        get_json(&home, "login", "team"),
+        json!({"name": "login", "schema": "basic_auth",
+               "values": {"username": "u", "password": "p"}})
+    );
+}
+
+#[test]
+fn two_component_managers_on_one_backend_do_not_see_each_other() {
+    let home = TestHome::new();
+    aws_manager(&home, "one", &[]);
+    aws_manager(&home, "two", &[]);
+    home.ok(&[
+        "secret",
+        "register",
+        "shared_name",
+        "owner=one",
+        "-m",
+        "one",
+    ]);
+    home.ok(&[
+        "secret",
+        "register",
+        "shared_name",
+        "owner=two",
+        "-m",
+        "two",
+    ]);
+    assert_eq!(
+        home.ok(&["secret", "get", "shared_name", "-k", "owner", "-m", "one"]),
+        "one\n"
+    );
+    assert_eq!(
+        home.ok(&["secret", "get", "shared_name", "-k", "owner", "-m", "two"]),
+        "two\n"
+    );
+    home.ok(&["secret", "delete-all", "--force", "--yes", "-m", "one"]);
+    assert_eq!(listed(&home, "one"), Vec::<String>::new());
+    assert_eq!(listed(&home, "two"), vec!["shared_name".to_string()]);
+}
+
+#[test]
+fn listing_250_secrets_follows_next_token_to_the_end() {
+    let home = TestHome::new();
+    aws_manager(&home, "many", &[]);
+    for i in 0..250 {
+        home.ok(&[
+            "secret",
+            "register",
+            &format!("s{i:03}"),
+            "k=v",
+            "-m",
+            "many",
+        ]);
+    }
+    let run = home.run(&["-vv", "secret", "list", "-m", "many"]).ok();
+    let names: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(names.len(), 250);
+    assert_eq!(names.first(), Some(&"s000"));
+    assert_eq!(names.last(), Some(&"s249"));
+    let pages = run.stderr.matches("ListSecrets page").count();
+    assert!(pages >= 3, "expected pages of at most 100: {}", run.stderr);
+}
+
+#[test]
+fn a_wrong_secret_key_is_denied_and_writes_nothing() {
+    let home = TestHome::new();
+    let u = home.unique();
+    aws_manager(&home, "prod", &["--scope", "global"]);
+    let name = format!("never{u}");
+    let run = Run::from(
+        home.command(&["secret", "register", &name, "k=v", "-m", "prod"])
+            .env("AWS_SECRET_ACCESS_KEY", "not-the-right-key")
+            .output()
+            .unwrap(),
+    )
+    .fails(1);
+    assert!(
+        run.stderr.contains("AWS denied CreateSecret"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("SignatureDoesNotMatch"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("not-the-right-key"), "{}", run.stderr);
+    let described = boto3(
+        "describe_secret",
+        json!({"SecretId": format!("zenml/global/{name}")}),
+    );
+    assert_eq!(described["Error"]["Code"], "ResourceNotFoundException");
+
+    let run = Run::from(
+        home.command(&["secret", "list", "-m", "prod"])
+            .env("AWS_ACCESS_KEY_ID", "AKIANOSUCHKEY")
+            .output()
+            .unwrap(),
+    )
+    .fails(1);
+    assert!(
+        run.stderr.contains("InvalidClientTokenId"),
+        "{}",
+        run.stderr
+    );
+
+    let run = Run::from(
+        home.command(&["secret", "list", "-m", "prod"])
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .output()
+            .unwrap(),
+    )
+    .fails(1);
+    assert!(run.stderr.contains("no AWS credentials"), "{}", run.stderr);
+}
+
+#[test]
+fn names_aws_would_refuse_are_refused_before_any_request() {
+    let home = TestHome::new();
+    aws_manager(&home, "prod", &[]);
+    let err = home.fails(&["secret", "get", "a/b", "-m", "prod"], 2);
+    assert!(err.contains("not a valid secret name for AWS"), "{err}");
+    let err = home.fails(
+        &[
+            "manager",
+            "register",
+            "x",
+            "--flavor",
+            "aws",
+            "--option",
+            "region_name=eu-west-1",
+            "--option",
+            "endpoint_url=127.0.0.1:5005",
+        ],
+        2,
+    );
+    assert!(err.contains("endpoint"), "{err}");
+    let err = home.fails(&["manager", "register", "y", "--flavor", "aws"], 2);
+    assert!(err.contains("region_name"), "{err}");
+}
+
+#[test]
+fn an_unreachable_endpoint_is_a_clear_backend_error() {
+    let home = TestHome::new();
+    let closed = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    home.ok(&[
+        "manager",
+        "register",
+        "down",
+        "--flavor",
+        "aws",
+        "--option",
+        "region_name=eu-west-1",
+        "--option",
+        &format!("endpoint_url=http://127.0.0.1:{port}"),
+    ]);
+    let err = home.fails(&["secret", "list", "-m", "down"], 1);
+    assert!(
+        err.contains(&format!("127.0.0.1:{port}")) && err.contains("refused"),
+        "{err}"
+    );
+}
