@@ -1,9 +1,10 @@
 //! Benchmarks of the `secman` binary as a user runs it, and of the
 //! host-to-plugin call in-process.
 //!
-//! Run with `cargo bench -p secman --bench cli`. Each figure is the median
-//! (and 90th percentile) of many runs on this machine, with the peak RSS of
-//! the process; the results feed `BENCHMARKS.md`.
+//! Run with `bash scripts/bench.sh`, which starts moto for the aws figures
+//! (plain `cargo bench -p secman --bench cli` skips them). Each figure is
+//! the median (and 90th percentile) of many runs on this machine, with the
+//! peak RSS of the process; the results feed `BENCHMARKS.md`.
 
 use std::fmt::Write as _;
 use std::os::unix::process::ExitStatusExt;
@@ -83,6 +84,97 @@ fn main() {
     );
 
     in_process(&home, &cache);
+    aws_beside_awscli(dir.path(), &cache);
+}
+
+/// `secret get` through the aws flavor against moto, beside awscli's
+/// `get-secret-value` of the same secret on the same server.
+fn aws_beside_awscli(dir: &Path, cache: &Path) {
+    let (Ok(moto), Ok(python), Ok(key), Ok(secret)) = (
+        std::env::var("SECMAN_TEST_MOTO_URL"),
+        std::env::var("SECMAN_TEST_PYTHON"),
+        std::env::var("SECMAN_TEST_AWS_ACCESS_KEY_ID"),
+        std::env::var("SECMAN_TEST_AWS_SECRET_ACCESS_KEY"),
+    ) else {
+        println!("aws: skipped, moto is not running (use scripts/bench.sh)");
+        return;
+    };
+    let home = dir.join("aws");
+    let credentials = [
+        ("AWS_ACCESS_KEY_ID", key.as_str()),
+        ("AWS_SECRET_ACCESS_KEY", secret.as_str()),
+    ];
+    let secman = |args: &[&str]| {
+        let mut command = Command::new(SECMAN);
+        command
+            .args(args)
+            .env("SECMAN_HOME", &home)
+            .env("SECMAN_CACHE_DIR", cache)
+            .envs(credentials);
+        command
+    };
+    let name = format!("bench{}", std::process::id());
+    let endpoint = format!("endpoint_url={moto}");
+    for setup in [
+        &[
+            "manager",
+            "register",
+            "bench",
+            "--flavor",
+            "aws",
+            "--scope",
+            "global",
+            "--option",
+            "region_name=eu-west-1",
+            "--option",
+            &endpoint,
+        ][..],
+        &[
+            "secret",
+            "register",
+            &name,
+            "user=admin",
+            "password=s3cr3t",
+            "-m",
+            "bench",
+        ],
+    ] {
+        timed(secman(setup));
+    }
+
+    let ours = measure(50, || {
+        timed(secman(&["secret", "get", &name, "-m", "bench"]))
+    });
+    report(
+        "aws flavor `secret get` against moto",
+        &ours,
+        "target: at most 1/10 of awscli's median",
+    );
+    let awscli = Path::new(&python).with_file_name("aws");
+    let aws_name = format!("zenml/global/{name}");
+    let theirs = measure(20, || {
+        let mut command = Command::new(&python);
+        command
+            .arg(&awscli)
+            .args([
+                "secretsmanager",
+                "get-secret-value",
+                "--secret-id",
+                &aws_name,
+            ])
+            .args(["--endpoint-url", &moto, "--region", "eu-west-1"])
+            .envs(credentials);
+        timed(command)
+    });
+    report(
+        "awscli `secretsmanager get-secret-value` against moto",
+        &theirs,
+        "the peer",
+    );
+    println!(
+        "aws: secman's median is {:.1} times faster than awscli's",
+        median(&theirs).as_secs_f64() / median(&ours).as_secs_f64()
+    );
 }
 
 /// One run of `secman ARGS`: its wall time and peak RSS.
@@ -91,24 +183,38 @@ struct Sample {
     max_rss_kib: i64,
 }
 
+/// One run of `secman ARGS`.
+fn run(home: &Path, cache: &Path, args: &[&str]) -> Sample {
+    let mut command = Command::new(SECMAN);
+    command
+        .args(args)
+        .env("SECMAN_HOME", home)
+        .env("SECMAN_CACHE_DIR", cache);
+    timed(command)
+}
+
+/// Runs `command` to the end, timing it and reading its peak RSS.
 #[expect(
     clippy::zombie_processes,
     reason = "reaped by wait4, which also reads its rusage"
 )]
-fn run(home: &Path, cache: &Path, args: &[&str]) -> Sample {
+fn timed(mut command: Command) -> Sample {
     let start = Instant::now();
-    let child = Command::new(SECMAN)
-        .args(args)
-        .env("SECMAN_HOME", home)
-        .env("SECMAN_CACHE_DIR", cache)
+    let child = command
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
     let (status, max_rss_kib) = wait_with_rusage(child.id());
     let wall = start.elapsed();
-    assert!(status.success(), "secman {args:?} failed");
+    assert!(status.success(), "{command:?} failed");
     Sample { wall, max_rss_kib }
+}
+
+fn median(samples: &[Sample]) -> Duration {
+    let mut walls: Vec<Duration> = samples.iter().map(|s| s.wall).collect();
+    walls.sort();
+    walls[walls.len() / 2]
 }
 
 /// Waits for `pid` and reads its own peak RSS (not that of earlier children).
@@ -128,12 +234,11 @@ fn measure(runs: usize, mut once: impl FnMut() -> Sample) -> Vec<Sample> {
 fn report(what: &str, samples: &[Sample], target: &str) {
     let mut walls: Vec<Duration> = samples.iter().map(|s| s.wall).collect();
     walls.sort();
-    let median = walls[walls.len() / 2];
     let p90 = walls[walls.len() * 9 / 10];
     let rss = samples.iter().map(|s| s.max_rss_kib).max().unwrap_or(0);
     println!(
         "{what}: median {:.2} ms, p90 {:.2} ms, peak RSS {:.1} MB over {} runs ({target})",
-        ms(median),
+        ms(median(samples)),
         ms(p90),
         rss as f64 / 1024.0,
         samples.len()
