@@ -9,6 +9,7 @@ use std::process::Command;
 
 use serde_json::{Value, json};
 
+use crate::http_stub::HttpStub;
 use crate::support::{Run, TestHome, peer, peer_script, python};
 
 fn moto() -> String {
@@ -397,4 +398,85 @@ fn an_unreachable_endpoint_is_a_clear_backend_error() {
         err.contains(&format!("127.0.0.1:{port}")) && err.contains("refused"),
         "{err}"
     );
+}
+
+/// A manager of the aws flavor whose endpoint is `url`.
+fn stub_manager(home: &TestHome, url: &str) {
+    home.ok(&[
+        "manager",
+        "register",
+        "stubbed",
+        "--flavor",
+        "aws",
+        "--scope",
+        "none",
+        "--option",
+        "region_name=eu-west-1",
+        "--option",
+        &format!("endpoint_url={url}"),
+    ]);
+}
+
+/// `secman secret get db ARGS` on the stubbed manager, with made-up
+/// credentials: the stub checks no signature.
+fn stub_get(home: &TestHome, args: &[&str]) -> Run {
+    let mut all = vec!["secret", "get", "db", "-m", "stubbed"];
+    all.extend(args);
+    Run::from(
+        home.command(&all)
+            .env("AWS_ACCESS_KEY_ID", "AKIASTUB")
+            .env("AWS_SECRET_ACCESS_KEY", "stub")
+            .output()
+            .unwrap(),
+    )
+}
+
+#[test]
+fn throttling_and_server_errors_are_retried_with_bounded_backoff() {
+    let home = TestHome::new();
+    let secret =
+        r#"{"Name":"db","SecretString":"{\"k\":\"v\",\"zenml_schema_name\":\"arbitrary\"}"}"#;
+    let stub = HttpStub::start(vec![
+        (
+            400,
+            r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#.into(),
+        ),
+        (503, "{}".into()),
+        (200, secret.into()),
+    ]);
+    stub_manager(&home, &stub.url());
+    assert_eq!(stub_get(&home, &["-k", "k"]).ok().stdout, "v\n");
+    assert_eq!(stub.requests(), 3);
+
+    let home = TestHome::new();
+    let stub = HttpStub::start(vec![(
+        500,
+        r#"{"__type":"InternalServiceError","message":"it broke"}"#.into(),
+    )]);
+    stub_manager(&home, &stub.url());
+    let err = stub_get(&home, &[]).fails(1).stderr;
+    assert!(
+        err.contains("InternalServiceError") && err.contains("it broke"),
+        "{err}"
+    );
+    assert_eq!(stub.requests(), 4, "tried a bounded number of times");
+
+    // Errors that retrying cannot fix are not retried.
+    let home = TestHome::new();
+    let stub = HttpStub::start(vec![(
+        400,
+        r#"{"__type":"ResourceNotFoundException","message":"no such secret"}"#.into(),
+    )]);
+    stub_manager(&home, &stub.url());
+    stub_get(&home, &[]).fails(1);
+    assert_eq!(stub.requests(), 1);
+}
+
+#[test]
+fn an_oversized_answer_is_cut_off_by_the_host() {
+    let home = TestHome::new();
+    let stub = HttpStub::start(vec![(200, "x".repeat(9 << 20))]);
+    stub_manager(&home, &stub.url());
+    let err = stub_get(&home, &[]).fails(1).stderr;
+    assert!(err.contains("is over the 8 MiB secman allows"), "{err}");
 }

@@ -4,6 +4,7 @@
 mod aws;
 mod concurrency;
 mod flavors;
+mod http_stub;
 mod managers;
 mod sandbox;
 mod secrets;

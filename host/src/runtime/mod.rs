@@ -372,12 +372,15 @@ impl Call {
         call: impl AsyncFnOnce(&mut Store<SandboxState>) -> wasmtime::Result<Result<T, types::Error>>,
     ) -> Result<T, FlavorError> {
         self.run(operation, call).await?.map_err(|error| {
-            if self.store.data().denied_destinations().is_empty() {
-                error.into()
-            } else {
-                // The flavor's own account of a refused request may not
-                // say which host it was.
+            // The flavor's own account of a refused request or a cut-off
+            // body may not say what happened.
+            let state = self.store.data();
+            if !state.denied_destinations().is_empty() {
                 self.denied()
+            } else if let Some(oversized) = state.oversized_http_body() {
+                FlavorError::Backend(format!("flavor `{}` failed: {oversized}", self.flavor))
+            } else {
+                error.into()
             }
         })
     }

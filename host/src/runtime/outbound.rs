@@ -10,6 +10,7 @@
 //! response bodies are capped.
 
 use std::pin::Pin;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
@@ -29,6 +30,9 @@ pub struct OutboundPolicy {
     hosts: Vec<HostPattern>,
     endpoints: Vec<Endpoint>,
     denied: Vec<String>,
+    /// A body that went over its cap, described; bodies stream after the
+    /// hook returns, so they report here.
+    oversized: Arc<Mutex<Option<String>>>,
 }
 
 impl OutboundPolicy {
@@ -39,12 +43,18 @@ impl OutboundPolicy {
             hosts,
             endpoints,
             denied: Vec::new(),
+            oversized: Arc::default(),
         }
     }
 
     /// The destinations refused so far, as `scheme://host:port`.
     pub fn denied(&self) -> &[String] {
         &self.denied
+    }
+
+    /// Which body went over its cap, if one did.
+    pub fn oversized(&self) -> Option<String> {
+        self.oversized.lock().unwrap().clone()
     }
 
     fn allows(&self, scheme: &str, host: &str, port: u16) -> bool {
@@ -79,17 +89,31 @@ impl WasiHttpHooks for OutboundPolicy {
         let port = uri
             .port_u16()
             .unwrap_or(if scheme == "http" { 80 } else { 443 });
+        let destination = format!("{scheme}://{host}:{port}");
         if !self.allows(&scheme, &host, port) {
-            self.denied.push(format!("{scheme}://{host}:{port}"));
+            self.denied.push(destination);
             return Box::new(async { Err(Error::HttpRequestDenied) });
         }
+        let oversized = self.oversized.clone();
         let request = request.map(|body| {
-            Capped::new(body, MAX_REQUEST_BODY, Error::HttpRequestBodySize).boxed_unsync()
+            let cap = Cap {
+                limit: MAX_REQUEST_BODY,
+                error: Error::HttpRequestBodySize,
+                note: format!("the request to {destination} is over the 1 MiB secman allows"),
+                oversized: oversized.clone(),
+            };
+            Capped { inner: body, cap }.boxed_unsync()
         });
         Box::new(async move {
             let (response, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
             let response = response.map(|body| {
-                Capped::new(body, MAX_RESPONSE_BODY, Error::HttpResponseBodySize).boxed_unsync()
+                let cap = Cap {
+                    limit: MAX_RESPONSE_BODY,
+                    error: Error::HttpResponseBodySize,
+                    note: format!("the answer from {destination} is over the 8 MiB secman allows"),
+                    oversized,
+                };
+                Capped { inner: body, cap }.boxed_unsync()
             });
             Ok((response, Box::new(io) as Box<dyn Future<Output = _> + Send>))
         })
@@ -185,21 +209,18 @@ impl Endpoint {
     }
 }
 
-/// A body that fails with `error` once more than `limit` bytes went by.
+/// A body that fails once more than its cap went by, and says so.
 struct Capped<B> {
     inner: B,
-    remaining: u64,
-    error: fn(Option<u64>) -> Error,
+    cap: Cap,
 }
 
-impl<B> Capped<B> {
-    fn new(inner: B, limit: u64, error: fn(Option<u64>) -> Error) -> Self {
-        Capped {
-            inner,
-            remaining: limit,
-            error,
-        }
-    }
+struct Cap {
+    /// Bytes still allowed.
+    limit: u64,
+    error: fn(Option<u64>) -> Error,
+    note: String,
+    oversized: Arc<Mutex<Option<String>>>,
 }
 
 impl<B: Body<Data = Bytes, Error = Error> + Unpin> Body for Capped<B> {
@@ -216,10 +237,12 @@ impl<B: Body<Data = Bytes, Error = Error> + Unpin> Body for Capped<B> {
         };
         if let Some(data) = frame.data_ref() {
             let size = data.len() as u64;
-            if size > self.remaining {
-                return Poll::Ready(Some(Err((self.error)(None))));
+            let cap = &mut self.cap;
+            if size > cap.limit {
+                *cap.oversized.lock().unwrap() = Some(cap.note.clone());
+                return Poll::Ready(Some(Err((cap.error)(None))));
             }
-            self.remaining -= size;
+            cap.limit -= size;
         }
         Poll::Ready(Some(Ok(frame)))
     }

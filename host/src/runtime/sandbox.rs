@@ -102,6 +102,11 @@ impl SandboxState {
         self.outbound.denied()
     }
 
+    /// Which HTTP body went over its cap, if one did.
+    pub fn oversized_http_body(&self) -> Option<String> {
+        self.outbound.oversized()
+    }
+
     /// Whether stdout or stderr filled up.
     pub fn output_limit_hit(&self) -> bool {
         self.stdout.overflowed() || self.stderr.overflowed()
