@@ -9,4 +9,5 @@ mod managers;
 mod sandbox;
 mod secrets;
 mod support;
+mod terminal;
 mod zenml;
