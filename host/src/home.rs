@@ -49,11 +49,6 @@ impl Home {
         Home { root, cache }
     }
 
-    /// The home folder itself.
-    pub fn root(&self) -> &Path {
-        &self.root
-    }
-
     /// The folder of compiled components.
     pub fn cache_dir(&self) -> &Path {
         &self.cache

@@ -250,7 +250,7 @@ impl FlavorRegistry {
                     .load(builtin.wasm, builtin.sha256)
                     .with_context(|| format!("built-in flavor `{name}` cannot be loaded"))?;
                 let info = component
-                    .info(limits)
+                    .info(name, limits)
                     .await
                     .with_context(|| format!("built-in flavor `{name}` cannot be loaded"))?;
                 let grants = Grants::all_asked(&info);

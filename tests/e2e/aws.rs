@@ -480,3 +480,51 @@ fn an_oversized_answer_is_cut_off_by_the_host() {
     let err = stub_get(&home, &[]).fails(1).stderr;
     assert!(err.contains("is over the 8 MiB secman allows"), "{err}");
 }
+
+#[test]
+fn an_https_endpoint_must_present_a_trusted_certificate() {
+    let home = TestHome::new();
+    let (cert, key) = (home.path().join("cert.pem"), home.path().join("key.pem"));
+    let made = Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+        ])
+        .args([
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("cannot run openssl");
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let mut server = Command::new(python())
+        .arg(peer_script("tls_server.py"))
+        .args([&cert, &key])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut port = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(server.stdout.take().unwrap()),
+        &mut port,
+    )
+    .unwrap();
+    stub_manager(&home, &format!("https://127.0.0.1:{}", port.trim()));
+    let run = stub_get(&home, &[]);
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let err = run.fails(1).stderr;
+    assert!(
+        err.contains("https://127.0.0.1") && err.contains("TLS"),
+        "{err}"
+    );
+}

@@ -161,7 +161,11 @@ impl RegisterArgs {
         let sha256 = sha256_hex(&wasm);
         let limits = self.limits.settings();
         let component = ctx.runtime()?.load(&wasm, &sha256).with_context(failed)?;
-        let info = component.info(limits.limits()).await.with_context(failed)?;
+        let label = path.display().to_string();
+        let info = component
+            .info(&label, limits.limits())
+            .await
+            .with_context(failed)?;
 
         let name = self.name.clone().unwrap_or_else(|| info.name.clone());
         if !is_flavor_name(&name) {

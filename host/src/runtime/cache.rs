@@ -30,11 +30,6 @@ impl CompileCache {
         }
     }
 
-    /// Whether the component with this digest is compiled already.
-    pub fn contains(&self, sha256: &str) -> bool {
-        self.entry(sha256).exists()
-    }
-
     /// Loads the component whose bytes are `wasm` (with digest `sha256`),
     /// compiling and storing it on the first use.
     pub fn compile_cached(&self, engine: &Engine, wasm: &[u8], sha256: &str) -> Result<Component> {

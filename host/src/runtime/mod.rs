@@ -1,9 +1,9 @@
 //! Loading flavor components and calling them inside their sandbox.
 //!
 //! [`Runtime`] owns the engine, the linker (what a flavor may import: WASI
-//! 0.2, `wasi:http` and the host's `log`) and the compile cache. [`Runtime::load`] turns
-//! a component's bytes into a [`FlavorComponent`], checked and
-//! pre-instantiated; [`FlavorComponent::open`] instantiates it in a sandbox
+//! 0.2, `wasi:http` and the host's `log`) and the compile cache.
+//! [`Runtime::load`] turns a component's bytes into a [`FlavorComponent`],
+//! checked and pre-instantiated; [`FlavorComponent::open`] instantiates it in a sandbox
 //! and opens one manager, whose operations [`ManagerInstance`] exposes.
 
 mod bindings;
@@ -23,7 +23,7 @@ use wasmtime::{Engine, Store, Trap};
 
 use crate::secret::Secret;
 use bindings::{Flavor, FlavorPre, types};
-pub use cache::CompileCache;
+use cache::CompileCache;
 pub use error::{FlavorError, LoadError};
 pub use info::{
     Capabilities, FlavorInfo, OptionKind, OptionSpec, RESERVED_OPTIONS, is_flavor_name,
@@ -69,11 +69,6 @@ impl Runtime {
             linker,
             cache,
         })
-    }
-
-    /// Whether the component with this digest is compiled and cached.
-    pub fn is_cached(&self, sha256: &str) -> bool {
-        self.cache.contains(sha256)
     }
 
     /// Checks `wasm` (whose sha256 is `sha256`) is a flavor component this
@@ -137,9 +132,10 @@ pub struct FlavorComponent {
 
 impl FlavorComponent {
     /// Asks the flavor to describe itself, in a sandbox with no grants.
-    pub async fn info(&self, limits: Limits) -> Result<FlavorInfo, LoadError> {
+    /// `label` names it in errors: its name, or its file.
+    pub async fn info(&self, label: &str, limits: Limits) -> Result<FlavorInfo, LoadError> {
         let spec = SandboxSpec {
-            flavor: "(being loaded)".into(),
+            flavor: label.into(),
             limits,
             ..SandboxSpec::default()
         };

@@ -88,7 +88,9 @@ fn describe(code: &ErrorCode) -> String {
         ErrorCode::ConnectionRefused => "connection refused".into(),
         ErrorCode::ConnectionTimeout => "the connection timed out".into(),
         ErrorCode::DnsTimeout | ErrorCode::DnsError(_) => "its name does not resolve".into(),
-        ErrorCode::TlsCertificateError => "its TLS certificate is not trusted".into(),
+        ErrorCode::TlsCertificateError | ErrorCode::TlsProtocolError => {
+            "the TLS handshake failed (is its certificate trusted?)".into()
+        }
         ErrorCode::HttpResponseBodySize(_) => "the response is larger than secman allows".into(),
         ErrorCode::HttpRequestBodySize(_) => "the request is larger than secman allows".into(),
         other => format!("{other:?}"),
