@@ -24,15 +24,7 @@ fn a_default_local_manager_is_active_from_the_first_use() {
 fn describe_shows_name_flavor_uuid_options_and_scope() {
     let home = TestHome::new();
     let store = home.path().join("team").join("secrets.yaml");
-    home.ok(&[
-        "manager",
-        "register",
-        "team",
-        "--flavor",
-        "local",
-        "--option",
-        &format!("secrets_file={}", store.display()),
-    ]);
+    home.local_manager("team", &store);
     let team = home.manager_json("team");
     assert_eq!(team["name"], "team");
     assert_eq!(team["flavor"], "local");
@@ -79,15 +71,7 @@ fn use_switches_the_active_manager_and_managers_keep_apart() {
 fn a_secrets_file_option_puts_the_store_where_it_says() {
     let home = TestHome::new();
     let store = home.path().join("elsewhere").join("my-secrets.yaml");
-    home.ok(&[
-        "manager",
-        "register",
-        "custom",
-        "--flavor",
-        "local",
-        "--option",
-        &format!("secrets_file={}", store.display()),
-    ]);
+    home.local_manager("custom", &store);
     home.ok(&["secret", "register", "db", "user=admin", "-m", "custom"]);
     let text = std::fs::read_to_string(&store).unwrap();
     assert!(text.contains("user: YWRtaW4="), "{text}");

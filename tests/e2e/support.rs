@@ -94,6 +94,14 @@ impl TestHome {
         self.run(args).fails(code).stderr
     }
 
+    /// Registers a manager `name` of the local flavor whose store is `store`.
+    pub fn local_manager(&self, name: &str, store: &Path) {
+        let option = format!("secrets_file={}", store.display());
+        self.ok(&[
+            "manager", "register", name, "--flavor", "local", "--option", &option,
+        ]);
+    }
+
     /// The store file of the default manager.
     pub fn default_store(&self) -> PathBuf {
         let uuid = self.manager_json("default")["uuid"]

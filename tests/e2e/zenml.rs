@@ -11,15 +11,7 @@ const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/z
 
 /// Registers a manager `zen` whose store is `store`.
 fn zenml_manager(home: &TestHome, store: &Path) {
-    home.ok(&[
-        "manager",
-        "register",
-        "zen",
-        "--flavor",
-        "local",
-        "--option",
-        &format!("secrets_file={}", store.display()),
-    ]);
+    home.local_manager("zen", store);
 }
 
 /// Runs ZenML's store rules (`zenml_local_store.py`) with PyYAML.
