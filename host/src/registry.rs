@@ -240,12 +240,9 @@ impl FlavorRegistry {
     /// changed, then compiles it (or takes it from the cache).
     pub async fn load_flavor(&self, runtime: &Runtime, name: &str) -> Result<LoadedFlavor> {
         let source = self.source(name)?;
-        let limits = match &source {
-            FlavorSource::Builtin(_) => Limits::default(),
-            FlavorSource::File(registered) => registered.limits.limits(),
-        };
-        let (component, info, grants) = match &source {
+        let (component, info, grants, limits) = match &source {
             FlavorSource::Builtin(builtin) => {
+                let limits = Limits::default();
                 let component = runtime
                     .load(builtin.wasm, builtin.sha256)
                     .with_context(|| format!("built-in flavor `{name}` cannot be loaded"))?;
@@ -254,7 +251,7 @@ impl FlavorRegistry {
                     .await
                     .with_context(|| format!("built-in flavor `{name}` cannot be loaded"))?;
                 let grants = Grants::all_asked(&info);
-                (component, info, grants)
+                (component, info, grants, limits)
             }
             FlavorSource::File(registered) => {
                 let wasm = read_unchanged(name, registered)?;
@@ -265,6 +262,7 @@ impl FlavorRegistry {
                     component,
                     registered.info.clone(),
                     registered.grants.clone(),
+                    registered.limits.limits(),
                 )
             }
         };

@@ -353,9 +353,9 @@ impl Call {
             // coped with the failed write.
             Ok(Ok(_)) if self.store.data().output_limit_hit() => Err(self.output_limit()),
             Ok(Ok(value)) => Ok(value),
-            // Whatever the flavor made of a refused request, say which.
-            Ok(Err(_)) if !self.store.data().denied_destinations().is_empty() => Err(self.denied()),
-            Ok(Err(trap)) => Err(self.explain(trap)),
+            Ok(Err(trap)) => Err(self
+                .outbound_failure()
+                .unwrap_or_else(|| self.explain(trap))),
             Err(_elapsed) => Err(self.time_limit()),
         }
     }
@@ -367,18 +367,31 @@ impl Call {
         operation: &'static str,
         call: impl AsyncFnOnce(&mut Store<SandboxState>) -> wasmtime::Result<Result<T, types::Error>>,
     ) -> Result<T, FlavorError> {
-        self.run(operation, call).await?.map_err(|error| {
-            // The flavor's own account of a refused request or a cut-off
-            // body may not say what happened.
-            let state = self.store.data();
-            if !state.denied_destinations().is_empty() {
-                self.denied()
-            } else if let Some(oversized) = state.oversized_http_body() {
-                FlavorError::Backend(format!("flavor `{}` failed: {oversized}", self.flavor))
-            } else {
-                error.into()
-            }
-        })
+        self.run(operation, call)
+            .await?
+            .map_err(|error| self.outbound_failure().unwrap_or_else(|| error.into()))
+    }
+
+    /// What the outgoing-HTTP policy stopped during the call: it explains
+    /// a failure better than the flavor's own account (or trap) can.
+    fn outbound_failure(&self) -> Option<FlavorError> {
+        let state = self.store.data();
+        let denied = state.denied_destinations();
+        if !denied.is_empty() {
+            return Some(FlavorError::Denied(format!(
+                "flavor `{}` tried to send HTTP to {}, which it was not granted: grant the host \
+                 with `secman flavor grant {} --allow-host HOST` if the flavor asks for it, or \
+                 set it as the manager's endpoint",
+                self.flavor,
+                denied.join(", "),
+                self.flavor
+            )));
+        }
+        let oversized = state.oversized_http_body()?;
+        Some(FlavorError::Backend(format!(
+            "flavor `{}` failed: {oversized}",
+            self.flavor
+        )))
     }
 
     /// Refuses a result larger than the flavor may return. The result was
@@ -422,17 +435,6 @@ impl Call {
                 reason,
             }
         }
-    }
-
-    fn denied(&self) -> FlavorError {
-        FlavorError::Denied(format!(
-            "flavor `{}` tried to send HTTP to {}, which it was not granted: grant the host \
-             with `secman flavor grant {} --allow-host HOST` if the flavor asks for it, or set it \
-             as the manager's endpoint",
-            self.flavor,
-            self.store.data().denied_destinations().join(", "),
-            self.flavor
-        ))
     }
 
     fn output_limit(&self) -> FlavorError {

@@ -14,7 +14,6 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use http::uri::Scheme;
 use http_body::{Body, Frame};
 use http_body_util::BodyExt;
 use wasmtime_wasi_http::{Error, RequestOptions, WasiBody, WasiHttpHooks};
@@ -117,10 +116,6 @@ impl WasiHttpHooks for OutboundPolicy {
             });
             Ok((response, Box::new(io) as Box<dyn Future<Output = _> + Send>))
         })
-    }
-
-    fn is_supported_scheme(&mut self, scheme: &Scheme) -> bool {
-        *scheme == Scheme::HTTP || *scheme == Scheme::HTTPS
     }
 }
 

@@ -91,8 +91,6 @@ fn describe(code: &ErrorCode) -> String {
         ErrorCode::TlsCertificateError | ErrorCode::TlsProtocolError => {
             "the TLS handshake failed (is its certificate trusted?)".into()
         }
-        ErrorCode::HttpResponseBodySize(_) => "the response is larger than secman allows".into(),
-        ErrorCode::HttpRequestBodySize(_) => "the request is larger than secman allows".into(),
         other => format!("{other:?}"),
     }
 }
