@@ -272,7 +272,7 @@ fn in_process(home: &Path, cache: &Path) {
         .unwrap();
     tokio.block_on(async {
         let home = Home::new(home.to_path_buf(), cache.to_path_buf());
-        let runtime = Runtime::new(home.cache_dir()).unwrap();
+        let runtime = Runtime::new(&home).unwrap();
         let registry = FlavorRegistry::load(&home).unwrap();
         let flavor = registry.load_flavor(&runtime, "local").await.unwrap();
         let empty = tempfile::tempdir().unwrap();
@@ -294,7 +294,7 @@ fn in_process(home: &Path, cache: &Path) {
         let mut calls = Vec::new();
         for _ in 0..2000 {
             let start = Instant::now();
-            let names = instance.list_secrets().await.unwrap();
+            let (names, _) = instance.list_secrets().await.unwrap();
             calls.push(start.elapsed());
             assert!(names.is_empty());
         }

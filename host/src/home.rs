@@ -9,13 +9,17 @@
 //! Every write is atomic (temp file, fsync, rename) and every change of the
 //! host's own files happens under an exclusive lock, so concurrent `secman`
 //! processes never lose an update or see half a file.
+//!
+//! Both folders are the host's alone: they are created private, refused if
+//! anyone else could write to them (as ssh refuses a key file), and never
+//! mounted into a sandbox, whole or in part ([`Home::check_storage_folder`]).
 
 use std::fs::{self, DirBuilder, File, OpenOptions};
 use std::io::{self, Write};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
-use std::path::{Path, PathBuf};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
+use std::path::{Component, Path, PathBuf};
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Context, Result, anyhow, bail};
 use sha2::{Digest, Sha256};
 
 /// The folders secman works in.
@@ -54,6 +58,12 @@ impl Home {
         &self.cache
     }
 
+    /// Where the digests of compiled components are recorded: in the
+    /// state, apart from the cache they vouch for.
+    pub fn compile_records_dir(&self) -> PathBuf {
+        self.root.join("compiled")
+    }
+
     /// The registry of third-party flavors.
     pub fn flavors_file(&self) -> PathBuf {
         self.root.join("flavors.yaml")
@@ -72,7 +82,66 @@ impl Home {
     /// Takes the lock that serialises changes to the host's own files.
     pub fn lock_state(&self) -> Result<FileLock> {
         create_private_dir(&self.root)?;
+        check_private_dir(&self.root, "state folder (SECMAN_HOME)")?;
         FileLock::acquire(&self.root.join(".lock"), LockMode::Exclusive)
+    }
+
+    /// Checks that `folder` may be mounted read-write into a sandbox as the
+    /// storage of a manager whose own storage folder is `own`, and returns
+    /// where it really is, symbolic links resolved.
+    ///
+    /// A flavor gets the whole folder, so it must not be the root folder,
+    /// the user's home or a folder holding it, a folder others can write
+    /// to, or a folder that is, holds or lies inside secman's state or
+    /// cache: there a flavor could rewrite its own grants, read other
+    /// managers' stores, or plant native code. The manager's own folder,
+    /// inside the state, is the one exception.
+    pub fn check_storage_folder(&self, folder: &Path, own: &Path) -> Result<PathBuf, String> {
+        let real = real_path(folder);
+        if real == real_path(own) {
+            return Ok(real);
+        }
+        let refuse = |why: String| {
+            let example = dirs::home_dir()
+                .unwrap_or_else(|| PathBuf::from("/srv"))
+                .join("secman-stores/NAME/secrets.yaml");
+            Err(format!(
+                "folder {} cannot be a storage folder: {why}. A flavor gets read-write access to \
+                 the whole folder of its store, so keep the store in a folder of its own, e.g. \
+                 {}",
+                folder.display(),
+                example.display()
+            ))
+        };
+        if real.parent().is_none() {
+            return refuse("it is the root folder".into());
+        }
+        if let Some(home) = dirs::home_dir().map(|h| real_path(&h))
+            && home.starts_with(&real)
+        {
+            return refuse(format!(
+                "it is, or holds, your home folder {}",
+                home.display()
+            ));
+        }
+        for (what, protected) in [
+            ("state folder (SECMAN_HOME)", &self.root),
+            ("compile cache", &self.cache),
+        ] {
+            let protected = real_path(protected);
+            if real.starts_with(&protected) || protected.starts_with(&real) {
+                return refuse(format!(
+                    "it is, holds or lies inside secman's {what} {}",
+                    protected.display()
+                ));
+            }
+        }
+        if let Ok(meta) = fs::metadata(&real)
+            && meta.mode() & 0o002 != 0
+        {
+            return refuse("every user of this machine can write to it".into());
+        }
+        Ok(real)
     }
 
     /// Takes the lock that serialises flavor calls sharing a storage folder.
@@ -161,6 +230,78 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
     result.with_context(|| format!("cannot write {}", path.display()))
 }
 
+/// Checks that `dir`, a folder secman keeps to itself, is still private:
+/// owned by this user and writable by nobody else, under parents that no
+/// other user could swap it out of (owned by this user or root, and not
+/// writable by everyone unless sticky, like /tmp). This is how ssh judges
+/// a key file, and what keeps another user from planting a compiled
+/// component, which is native code.
+pub fn check_private_dir(dir: &Path, what: &str) -> Result<()> {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    let real = dir
+        .canonicalize()
+        .with_context(|| format!("cannot open secman's {what} {}", dir.display()))?;
+    let meta = fs::metadata(&real)
+        .with_context(|| format!("cannot open secman's {what} {}", real.display()))?;
+    if meta.uid() != me || meta.mode() & 0o022 != 0 {
+        bail!(
+            "secman's {what} {} is not private (owner uid {}, mode {:o}): anyone who can write \
+             to it could change what secman runs. Make it yours alone with `chmod 700 {}` (and \
+             `chown` it if needed), or point secman at another folder",
+            real.display(),
+            meta.uid(),
+            meta.mode() & 0o7777,
+            real.display()
+        );
+    }
+    for parent in real.ancestors().skip(1) {
+        let meta = fs::metadata(parent)
+            .with_context(|| format!("cannot check folder {}", parent.display()))?;
+        let sticky = meta.mode() & 0o1000 != 0;
+        if (meta.uid() != me && meta.uid() != 0) || (meta.mode() & 0o002 != 0 && !sticky) {
+            bail!(
+                "secman's {what} {} lies inside {}, which another user could change (owner uid \
+                 {}, mode {:o}): point secman at a folder whose parents belong to you or root",
+                real.display(),
+                parent.display(),
+                meta.uid(),
+                meta.mode() & 0o7777
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `path` with symbolic links resolved as far as it exists, and `.` and
+/// `..` resolved in the part that does not exist yet.
+fn real_path(path: &Path) -> PathBuf {
+    let mut lexical = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::ParentDir => {
+                lexical.pop();
+            }
+            Component::CurDir => {}
+            other => lexical.push(other),
+        }
+    }
+    let mut existing = lexical.as_path();
+    let mut rest = Vec::new();
+    loop {
+        if let Ok(real) = existing.canonicalize() {
+            return rest.iter().rev().fold(real, |path, name| path.join(name));
+        }
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_owned());
+                existing = parent;
+            }
+            _ => return lexical,
+        }
+    }
+}
+
 /// Reads `path`, or `None` if it does not exist.
 pub fn read_if_exists(path: &Path) -> Result<Option<Vec<u8>>> {
     match fs::read(path) {
@@ -177,6 +318,8 @@ pub fn absolute(path: &Path) -> Result<PathBuf> {
 
 #[cfg(test)]
 mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
     use super::*;
 
     #[test]
@@ -191,6 +334,59 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, vec!["state.yaml"]);
+    }
+
+    #[test]
+    fn storage_folders_never_hold_secman_state_the_home_or_the_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path().canonicalize().unwrap();
+        let home = Home::new(base.join("state"), base.join("cache"));
+        let own = home.storage_dir("uuid-1");
+        fs::create_dir_all(&own).unwrap();
+        let check = |folder: &Path| home.check_storage_folder(folder, &own);
+        assert_eq!(check(&own), Ok(own.clone()));
+        assert!(check(&base.join("stores-elsewhere/team")).is_ok());
+        for refused in [
+            PathBuf::from("/"),
+            base.clone(),
+            base.join("state"),
+            home.storage_dir("uuid-2"),
+            base.join("state/stores"),
+            base.join("cache/0123"),
+            base.join("team/../state"),
+        ] {
+            let err = check(&refused).unwrap_err();
+            assert!(err.contains("folder of its own"), "{refused:?}: {err}");
+        }
+        if let Some(user_home) = dirs::home_dir() {
+            assert!(check(&user_home).is_err());
+        }
+        // A link to a refused folder is refused too.
+        std::os::unix::fs::symlink(base.join("state"), base.join("link")).unwrap();
+        assert!(check(&base.join("link")).is_err());
+        // So is a folder everyone can write to.
+        let open = base.join("open");
+        fs::create_dir(&open).unwrap();
+        fs::set_permissions(&open, fs::Permissions::from_mode(0o777)).unwrap();
+        assert!(check(&open).unwrap_err().contains("every user"));
+    }
+
+    #[test]
+    fn a_private_folder_passes_and_an_open_one_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let private = dir.path().join("private");
+        create_private_dir(&private).unwrap();
+        check_private_dir(&private, "cache").unwrap();
+        fs::set_permissions(&private, fs::Permissions::from_mode(0o777)).unwrap();
+        let err = check_private_dir(&private, "cache")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("not private") && err.contains("chmod 700"),
+            "{err}"
+        );
+        fs::set_permissions(&private, fs::Permissions::from_mode(0o720)).unwrap();
+        assert!(check_private_dir(&private, "cache").is_err());
     }
 
     #[test]

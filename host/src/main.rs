@@ -4,6 +4,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use secman::cli::{Cli, exit_code};
+use secman::runtime::escape;
 
 fn main() -> ExitCode {
     // Usage errors exit with 2 from here, with clap's message.
@@ -13,14 +14,20 @@ fn main() -> ExitCode {
         .enable_all()
         .build()
         .expect("cannot start the async runtime");
-    match runtime.block_on(cli.run()) {
+    let code = match runtime.block_on(cli.run()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
-            let _ = writeln!(std::io::stderr(), "secman: error: {error:#}");
+            // One line, whatever a flavor put in its part of the message.
+            let message = escape(&format!("{error:#}")).into_owned();
+            let _ = writeln!(std::io::stderr(), "secman: error: {message}");
             ExitCode::from(exit_code(&error))
         }
-    }
+    };
+    // A flavor's file I/O may still block a thread of the pool (a FIFO
+    // that never opens): do not wait for it, the call already ended.
+    runtime.shutdown_background();
+    code
 }
 
 /// `secman secret list | head -1` closing the pipe early is not an error.

@@ -9,13 +9,14 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, anyhow, bail};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::builtin::{self, EmbeddedFlavor};
 use crate::home::{Home, read_if_exists, write_atomic};
-use crate::runtime::{FlavorComponent, FlavorInfo, Limits, Runtime};
+use crate::runtime::{
+    FlavorComponent, FlavorInfo, HostPattern, Limits, Runtime, check_info, quote, sha256_hex,
+};
 
 /// What the user let a flavor have. Nothing else reaches it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,13 +33,53 @@ pub struct Grants {
 }
 
 impl Grants {
-    /// Everything `info` asks for: what built-in flavors get.
-    pub fn all_asked(info: &FlavorInfo) -> Grants {
+    /// Everything `info` asks for.
+    pub fn asked(info: &FlavorInfo) -> Grants {
         Grants {
             hosts: info.capabilities.outbound_hosts.clone(),
             env: info.capabilities.environment.clone(),
             storage: info.capabilities.storage,
         }
+    }
+
+    /// What `info` asks for that may be granted without naming it: all of
+    /// it but loopback, private and link-local addresses (and
+    /// `localhost`), which only a user who types them grants. What
+    /// built-in flavors get, and what `--yes` grants.
+    pub fn by_default(info: &FlavorInfo) -> Grants {
+        let mut grants = Grants::asked(info);
+        grants
+            .hosts
+            .retain(|h| HostPattern::parse(h).is_ok_and(|p| !p.needs_naming()));
+        grants
+    }
+
+    /// Checks that these grants, read back from the registry, are within
+    /// what the flavor asked for: the file may have been changed by hand.
+    fn check_within(&self, name: &str, info: &FlavorInfo) -> Result<()> {
+        let asked = &info.capabilities;
+        let extra = self
+            .hosts
+            .iter()
+            .filter(|h| !asked.outbound_hosts.contains(h))
+            .map(|h| format!("host {}", quote(h, 80)))
+            .chain(
+                self.env
+                    .iter()
+                    .filter(|v| !asked.environment.contains(v))
+                    .map(|v| format!("environment variable {}", quote(v, 80))),
+            )
+            .chain((self.storage && !asked.storage).then(|| "storage".to_string()))
+            .collect::<Vec<_>>();
+        if !extra.is_empty() {
+            bail!(
+                "the record of flavor `{name}` grants it {}, which it does not ask for: the \
+                 registry was changed outside secman, so the flavor is refused. Register it \
+                 again with `secman flavor register`",
+                extra.join(", ")
+            );
+        }
+        Ok(())
     }
 
     /// Whether nothing is granted.
@@ -168,6 +209,20 @@ pub struct FlavorRegistry {
 }
 
 impl FlavorRegistry {
+    /// Loads the flavor called `name`, reading the registry only when it is
+    /// not a built-in flavor: no registered flavor's record can slow a
+    /// command that does not use it.
+    pub async fn load_named(home: &Home, runtime: &Runtime, name: &str) -> Result<LoadedFlavor> {
+        let registry = match builtin::find(name) {
+            Some(_) => FlavorRegistry {
+                file: home.flavors_file(),
+                registered: BTreeMap::new(),
+            },
+            None => FlavorRegistry::load(home)?,
+        };
+        registry.load_flavor(runtime, name).await
+    }
+
     /// Reads the registry of `home`; none yet is an empty one.
     pub fn load(home: &Home) -> Result<FlavorRegistry> {
         let file = home.flavors_file();
@@ -250,10 +305,19 @@ impl FlavorRegistry {
                     .info(name, limits)
                     .await
                     .with_context(|| format!("built-in flavor `{name}` cannot be loaded"))?;
-                let grants = Grants::all_asked(&info);
+                let grants = Grants::by_default(&info);
                 (component, info, grants, limits)
             }
             FlavorSource::File(registered) => {
+                // What was recorded is checked as if the flavor had just
+                // said it: the registry is a file, and files change.
+                check_info(&registered.info).map_err(|why| {
+                    anyhow!(
+                        "the record of flavor `{name}` is unusable: {why}. Register the flavor \
+                         again with `secman flavor register`"
+                    )
+                })?;
+                registered.grants.check_within(name, &registered.info)?;
                 let wasm = read_unchanged(name, registered)?;
                 let component = runtime
                     .load(&wasm, &registered.sha256)
@@ -301,14 +365,6 @@ fn read_unchanged(name: &str, flavor: &RegisteredFlavor) -> Result<Vec<u8>> {
         );
     }
     Ok(wasm)
-}
-
-/// The lowercase hex sha256 of `bytes`.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 /// The first 12 hex digits of a digest, for display.

@@ -1,14 +1,15 @@
 //! Opening a configured manager: its flavor, its sandbox, its options.
 //!
 //! This is where the user's grants become a sandbox: the storage folder
-//! (the manager's own, or the folder of its storage-file option), the
-//! granted environment variables and hosts, the manager's endpoints, and
-//! the options the host reserves. Calls
+//! (the manager's own, or the folder of a storage-file option the user
+//! set, checked by [`Home::check_storage_folder`]), the granted environment
+//! variables and hosts, the manager's endpoints, and the options the host
+//! reserves. Calls
 //! that share a storage folder are serialised by a lock held for the whole
 //! session, so a read-modify-write (`secret update`) is atomic too.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
 
@@ -16,7 +17,7 @@ use crate::home::{FileLock, Home, LockMode, create_private_dir};
 use crate::managers::{ManagerConfig, Managers};
 use crate::registry::{FlavorRegistry, LoadedFlavor};
 use crate::runtime::{
-    Endpoint, HostPattern, LogLevel, ManagerInstance, OptionKind, Runtime, SandboxSpec,
+    Endpoint, HostPattern, LogLevel, ManagerInstance, OptionKind, Runtime, SandboxSpec, escape,
 };
 
 /// What a session does to the store, which decides how it locks.
@@ -55,15 +56,13 @@ impl Opener<'_> {
     pub async fn open(&self, name: Option<&str>, access: Access) -> Result<Session> {
         let managers = Managers::load(self.home)?;
         let (name, config) = managers.resolve(name)?;
-        let registry = FlavorRegistry::load(self.home)?;
-        let flavor = registry
-            .load_flavor(self.runtime, &config.flavor)
+        let flavor = FlavorRegistry::load_named(self.home, self.runtime, &config.flavor)
             .await
             .with_context(|| format!("cannot open manager `{name}`"))?;
         let (spec, options) = self
             .sandbox(name, config, &flavor)
             .with_context(|| format!("cannot open manager `{name}`"))?;
-        let lock = match &spec.storage {
+        let lock = match spec.storage_on_host.as_ref().or(spec.storage.as_ref()) {
             Some(folder) => Some(self.home.lock_storage(
                 folder,
                 match access {
@@ -88,6 +87,10 @@ impl Opener<'_> {
     }
 
     /// The sandbox and the options a manager's flavor gets.
+    ///
+    /// Only the user widens what a flavor reaches: a `storage-file` or
+    /// `endpoint-url` option counts when the user set it, never through a
+    /// default the flavor chose (such a default is not applied at all).
     fn sandbox(
         &self,
         name: &str,
@@ -99,17 +102,24 @@ impl Opener<'_> {
         let mut storage: Option<PathBuf> = None;
         let mut endpoints = Vec::new();
         for spec in &info.options {
-            let Some(value) = config.options.get(&spec.name).or(spec.default.as_ref()) else {
-                continue;
+            let value = match (config.options.get(&spec.name), spec.kind) {
+                (Some(value), _) => value,
+                (None, OptionKind::Text) => match &spec.default {
+                    Some(default) => default,
+                    None => continue,
+                },
+                (None, _) => continue,
             };
             match spec.kind {
                 OptionKind::Text => {}
                 OptionKind::StorageFile => {
-                    let folder = PathBuf::from(value)
+                    let folder = Path::new(value)
                         .parent()
-                        .map(PathBuf::from)
-                        .with_context(|| format!("option `{}` names no file", spec.name))?;
-                    storage = Some(folder);
+                        .filter(|_| Path::new(value).is_absolute())
+                        .with_context(|| {
+                            format!("option `{}` names no file by its full path", spec.name)
+                        })?;
+                    storage = Some(folder.to_path_buf());
                 }
                 OptionKind::EndpointUrl => endpoints.push(
                     Endpoint::parse(value).map_err(|e| anyhow!("option `{}`: {e}", spec.name))?,
@@ -117,9 +127,16 @@ impl Opener<'_> {
             }
             options.push((spec.name.clone(), value.clone()));
         }
+        let own = self.home.storage_dir(&config.uuid);
+        let mut storage_on_host = None;
         if info.capabilities.storage && flavor.grants.storage {
-            let folder = storage.unwrap_or_else(|| self.home.storage_dir(&config.uuid));
+            let folder = storage.unwrap_or_else(|| own.clone());
             create_private_dir(&folder)?;
+            let real = self
+                .home
+                .check_storage_folder(&folder, &own)
+                .map_err(|why| anyhow!(why))?;
+            storage_on_host = (real != folder).then_some(real);
             storage = Some(folder);
         } else if storage.is_some() {
             bail!(
@@ -155,6 +172,7 @@ impl Opener<'_> {
         let spec = SandboxSpec {
             flavor: flavor.name.clone(),
             storage,
+            storage_on_host,
             env,
             hosts,
             endpoints,
@@ -177,6 +195,7 @@ impl Drop for Session {
                 .lines()
                 .filter(|l| !l.is_empty())
             {
+                let line = escape(line);
                 let _ = writeln!(err, "secman: [{}] {stream}: {line}", self.flavor);
             }
         }

@@ -4,6 +4,7 @@
 mod aws;
 mod concurrency;
 mod flavors;
+mod hardening;
 mod http_stub;
 mod managers;
 mod sandbox;

@@ -287,7 +287,7 @@ fn flooding_output_or_returning_100_mb_hits_the_limits() {
     refused(
         &roomy,
         attack(&roomy, "huge_string", "x"),
-        "returned 100 MiB from get-secret, over its limit of 1 MiB",
+        "tried to copy more than its limit of 1 MiB into secman in get-secret",
     );
     roomy.ok(&[
         "manager",
@@ -301,7 +301,7 @@ fn flooding_output_or_returning_100_mb_hits_the_limits() {
     refused(
         &roomy,
         roomy.run(&["secret", "list", "-m", "lister"]),
-        "over its limit of 1 MiB",
+        "more than its limit of 1 MiB",
     );
 }
 

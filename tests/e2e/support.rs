@@ -94,6 +94,14 @@ impl TestHome {
         self.run(args).fails(code).stderr
     }
 
+    /// `file` in a folder of its own beside the home: a folder a manager may
+    /// be given as its storage (the test's folder itself holds the home).
+    pub fn store_file(&self, file: &str) -> PathBuf {
+        let folder = self.dir.path().join("store");
+        std::fs::create_dir_all(&folder).unwrap();
+        folder.join(file)
+    }
+
     /// Registers a manager `name` of the local flavor whose store is `store`.
     pub fn local_manager(&self, name: &str, store: &Path) {
         let option = format!("secrets_file={}", store.display());

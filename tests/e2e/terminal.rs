@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 use crate::support::{Run, TestHome};
 
 /// Runs `secman ARGS` in a terminal, typing `typed`.
-fn at_terminal(home: &TestHome, args: &[&str], typed: &str) -> Run {
+pub fn at_terminal(home: &TestHome, args: &[&str], typed: &str) -> Run {
     let command = home.command(args);
     let line = std::iter::once(command.get_program())
         .chain(command.get_args())
@@ -79,7 +79,7 @@ fn flavor_register_shows_what_a_flavor_asks_for_and_grants_on_yes() {
     );
     assert_eq!(run.code, 1, "{}", run.stdout);
     assert!(
-        run.stdout.contains("asks for a storage folder"),
+        run.stdout.contains("asks for:\r\n  a storage folder"),
         "{}",
         run.stdout
     );

@@ -160,7 +160,7 @@ fn what_secman_writes_decodes_by_zenml_rules() {
 #[test]
 fn what_zenml_writes_secman_reads() {
     let home = TestHome::new();
-    let store = home.path().join("written-by-zenml.yaml");
+    let store = home.store_file("written-by-zenml.yaml");
     let secrets = json!({
         "api": {"schema": "arbitrary", "values": {
             "token": "tok: en\n#1 ✓", "number": "007", "empty": "", "null_word": "null"}},
@@ -180,7 +180,7 @@ fn what_zenml_writes_secman_reads() {
 #[test]
 fn an_empty_store_file_as_zenml_creates_it_is_an_empty_store() {
     let home = TestHome::new();
-    let store = home.path().join("secrets.yaml");
+    let store = home.store_file("secrets.yaml");
     std::fs::write(&store, "").unwrap();
     zenml_manager(&home, &store);
     assert_eq!(home.ok(&["secret", "list", "-m", "zen"]), "");
@@ -191,7 +191,7 @@ fn an_empty_store_file_as_zenml_creates_it_is_an_empty_store() {
 #[test]
 fn a_corrupt_store_gives_a_clear_error_and_is_left_untouched() {
     let home = TestHome::new();
-    let store = home.path().join("secrets.yaml");
+    let store = home.store_file("secrets.yaml");
     let corrupt = "db_creds:\n  password: TOPSECRETVALUE\n  - this is not a map\n";
     std::fs::write(&store, corrupt).unwrap();
     zenml_manager(&home, &store);

@@ -8,15 +8,16 @@ use clap::{Args, Subcommand};
 use serde::Serialize;
 
 use super::output::{Format, note, print, print_as, table};
-use super::{Context, input, usage};
+use super::{Context, UsageError, input, usage};
 use crate::builtin;
 use crate::home::absolute;
 use crate::managers::Managers;
 use crate::registry::{
-    FlavorRegistry, FlavorSource, Grants, LimitSettings, RegisteredFlavor, read_flavor_file,
-    sha256_hex, short,
+    FlavorRegistry, FlavorSource, Grants, LimitSettings, RegisteredFlavor, read_flavor_file, short,
 };
-use crate::runtime::{FlavorInfo, Limits, is_flavor_name};
+use crate::runtime::{
+    FlavorInfo, HostPattern, Limits, OptionKind, is_flavor_name, quote, sha256_hex,
+};
 
 #[derive(Debug, Subcommand)]
 pub enum FlavorCommand {
@@ -73,20 +74,30 @@ impl GrantFlags {
     /// The grants these flags name, refusing what the flavor did not ask for.
     fn to_grants(&self, info: &FlavorInfo) -> Result<Grants> {
         let asked = &info.capabilities;
+        let mut hosts = Vec::new();
         for host in &self.hosts {
-            if !asked.outbound_hosts.contains(host) {
+            // The user's spelling may differ from the flavor's: compare
+            // what the patterns mean, and record the flavor's.
+            let typed = HostPattern::parse(host).map_err(UsageError)?;
+            let Some(asked_as) = asked
+                .outbound_hosts
+                .iter()
+                .find(|a| HostPattern::parse(a).is_ok_and(|a| a == typed))
+            else {
                 usage!(
-                    "flavor `{}` does not ask for host `{host}` (it asks for: {})",
+                    "flavor `{}` does not ask for host `{typed}` (it asks for: {})",
                     info.name,
                     list(&asked.outbound_hosts)
                 );
-            }
+            };
+            hosts.push(asked_as.clone());
         }
         for var in &self.env {
             if !asked.environment.contains(var) {
                 usage!(
-                    "flavor `{}` does not ask for environment variable `{var}` (it asks for: {})",
+                    "flavor `{}` does not ask for environment variable `{}` (it asks for: {})",
                     info.name,
+                    quote(var, 80),
                     list(&asked.environment)
                 );
             }
@@ -95,7 +106,7 @@ impl GrantFlags {
             usage!("flavor `{}` does not ask for storage", info.name);
         }
         Ok(Grants {
-            hosts: self.hosts.clone(),
+            hosts,
             env: self.env.clone(),
             storage: self.storage,
         })
@@ -214,27 +225,49 @@ impl RegisterArgs {
         ))
     }
 
-    /// What the user grants: the flags, everything with --yes, or, at a
-    /// terminal, what they accept when shown what the flavor asks for.
+    /// What the user grants: the flags, or everything that can be granted
+    /// without naming it, with --yes or, at a terminal, when the user
+    /// accepts it as shown. Loopback, private and link-local addresses are
+    /// granted only by naming them with --allow-host.
     fn grants(&self, name: &str, info: &FlavorInfo) -> Result<Grants> {
-        let asked = Grants::all_asked(info);
-        if self.yes || asked.is_empty() {
-            return Ok(asked);
-        }
         if !self.grants.is_empty() {
             return self.grants.to_grants(info);
         }
-        let asks = describe_grants(&asked);
-        if !std::io::stdin().is_terminal() {
-            usage!(
-                "flavor `{name}` asks for {asks}. Grant it with {}, or everything it asks with \
-                 --yes",
-                grant_flags(&asked)
-            );
+        let asked = Grants::asked(info);
+        let granted = Grants::by_default(info);
+        if !asked.is_empty() && !self.yes {
+            if !std::io::stdin().is_terminal() {
+                usage!(
+                    "flavor `{name}` asks for {}. Grant it with {}, or what it asks with --yes",
+                    describe_grants(&asked),
+                    grant_flags(&asked)
+                );
+            }
+            note(&format!(
+                "Flavor `{name}` asks for:\n{}",
+                grant_lines(&granted)
+            ));
+            input::confirm("grant all of it", false)?;
         }
-        note(&format!("Flavor `{name}` asks for {asks}."));
-        input::confirm("grant all of it", false)?;
-        Ok(asked)
+        let held_back: Vec<&String> = asked
+            .hosts
+            .iter()
+            .filter(|h| !granted.hosts.contains(h))
+            .collect();
+        if !held_back.is_empty() {
+            let flags: Vec<String> = held_back
+                .iter()
+                .map(|h| format!("--allow-host {h}"))
+                .collect();
+            note(&format!(
+                "Not granted: HTTP to {}, which {} on this machine or its network: only you can \
+                 grant that, by naming it: `secman flavor grant {name} {}`",
+                list(&held_back.iter().map(|h| h.to_string()).collect::<Vec<_>>()),
+                if held_back.len() == 1 { "is" } else { "are" },
+                flags.join(" ")
+            ));
+        }
+        Ok(granted)
     }
 }
 
@@ -393,8 +426,12 @@ fn describe_table(view: &FlavorView) -> String {
             if o.required {
                 notes.push("required".to_string());
             }
-            if let Some(default) = &o.default {
-                notes.push(format!("default {default}"));
+            match (&o.default, o.kind) {
+                (Some(default), OptionKind::Text) => notes.push(format!("default {default}")),
+                (Some(default), _) => {
+                    notes.push(format!("suggests {default}, used only if you set it"))
+                }
+                (None, _) => {}
             }
             if o.sensitive {
                 notes.push("sensitive".into());
@@ -403,15 +440,19 @@ fn describe_table(view: &FlavorView) -> String {
         })
         .collect();
     text += &table(&["  NAME", "NOTES", "DESCRIPTION"], &indent(options));
-    let asked = Grants::all_asked(info);
+    let asked = Grants::asked(info);
     let granted = &view.granted;
     let mark = |yes: bool| if yes { "granted" } else { "NOT granted" }.to_string();
     let mut rows = vec![];
     for host in &asked.hosts {
-        rows.push(vec![
-            format!("host {host}"),
-            mark(granted.hosts.contains(host)),
-        ]);
+        let status = if granted.hosts.contains(host) {
+            mark(true)
+        } else if !view.builtin && HostPattern::parse(host).is_ok_and(|p| p.needs_naming()) {
+            format!("NOT granted (only by naming it: --allow-host {host})")
+        } else {
+            mark(false)
+        };
+        rows.push(vec![format!("host {host}"), status]);
     }
     for var in &asked.env {
         rows.push(vec![format!("env {var}"), mark(granted.env.contains(var))]);
@@ -536,6 +577,21 @@ fn describe_grants(grants: &Grants) -> String {
     } else {
         parts.join("; ")
     }
+}
+
+/// What `grants` holds, one item per line, for a prompt.
+fn grant_lines(grants: &Grants) -> String {
+    let mut lines = vec![];
+    if grants.storage {
+        lines.push("  a storage folder for each of its managers".to_string());
+    }
+    for var in &grants.env {
+        lines.push(format!("  environment variable {var}"));
+    }
+    for host in &grants.hosts {
+        lines.push(format!("  HTTPS to {host}"));
+    }
+    lines.join("\n")
 }
 
 fn grant_flags(grants: &Grants) -> String {

@@ -1,6 +1,7 @@
 //! `secman manager ...`: configured instances of a flavor.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use anyhow::{Result, bail};
 use clap::{Args, Subcommand};
@@ -74,10 +75,20 @@ impl RegisterArgs {
                 self.name
             );
         }
-        let registry = FlavorRegistry::load(&ctx.home)?;
-        let flavor = registry.load_flavor(ctx.runtime()?, &self.flavor).await?;
+        let flavor = FlavorRegistry::load_named(&ctx.home, ctx.runtime()?, &self.flavor).await?;
         let mut config = ManagerConfig::new(&self.flavor);
         config.options = options(&flavor.info, &self.options)?;
+        for spec in &flavor.info.options {
+            if let (OptionKind::StorageFile, Some(file)) =
+                (spec.kind, config.options.get(&spec.name))
+            {
+                let folder = Path::new(file).parent().unwrap_or(Path::new("/"));
+                let own = ctx.home.storage_dir(&config.uuid);
+                if let Err(why) = ctx.home.check_storage_folder(folder, &own) {
+                    usage!("option `{}`: {why}", spec.name);
+                }
+            }
+        }
         (config.scope, config.namespace) = scope(&flavor.info, self.scope, self.namespace)?;
 
         let _lock = ctx.home.lock_state()?;
@@ -272,8 +283,7 @@ impl DescribeArgs {
     async fn run(self, ctx: &Context) -> Result<()> {
         let managers = Managers::load(&ctx.home)?;
         let (name, config) = managers.resolve(self.name.as_deref())?;
-        let registry = FlavorRegistry::load(&ctx.home)?;
-        let flavor = registry.load_flavor(ctx.runtime()?, &config.flavor).await;
+        let flavor = FlavorRegistry::load_named(&ctx.home, ctx.runtime()?, &config.flavor).await;
         // A flavor that cannot be loaded cannot say what is sensitive: mask all.
         let unknown = FlavorInfo::default();
         let info = flavor.as_ref().map_or(&unknown, |f| &f.info);

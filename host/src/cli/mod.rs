@@ -91,7 +91,7 @@ impl Context {
         if let Some(runtime) = self.runtime.get() {
             return Ok(runtime);
         }
-        let runtime = Runtime::new(self.home.cache_dir())?;
+        let runtime = Runtime::new(&self.home)?;
         Ok(self.runtime.get_or_init(|| runtime))
     }
 

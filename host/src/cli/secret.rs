@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 use anyhow::{Context as _, Result, bail};
 use clap::{Args, Subcommand};
 
-use super::output::{Format, print, print_as, table};
+use super::output::{Format, note, print, print_as, table};
 use super::{Context, input, usage};
+use crate::runtime::is_env_name;
 use crate::secret::{DEFAULT_SCHEMA, Schema, Secret, validate_name};
 use crate::session::{Access, Session};
 
@@ -167,13 +168,25 @@ impl GetArgs {
             }
             SecretFormat::Json => print_as(Format::Json, &secret, String::new),
             SecretFormat::Yaml => print_as(Format::Yaml, &secret, String::new),
-            SecretFormat::Env => print(
-                &secret
-                    .values
-                    .iter()
-                    .map(|(k, v)| format!("{k}={}\n", shell_quote(v)))
-                    .collect::<String>(),
-            ),
+            SecretFormat::Env => {
+                // Keys come from the flavor: one that is not a variable
+                // name could smuggle shell syntax into an `eval`.
+                if let Some(key) = secret.values.keys().find(|k| !is_env_name(k)) {
+                    bail!(
+                        "secret `{}` has key `{key}`, which is not a shell variable name \
+                         (letters, digits and `_`), so --output env cannot print it: use \
+                         --output json",
+                        secret.name
+                    );
+                }
+                print(
+                    &secret
+                        .values
+                        .iter()
+                        .map(|(k, v)| format!("{k}={}\n", shell_quote(v)))
+                        .collect::<String>(),
+                )
+            }
         }
     }
 }
@@ -190,10 +203,19 @@ pub struct ListArgs {
 impl ListArgs {
     async fn run(self, ctx: &Context) -> Result<()> {
         let mut session = self.manager.open(ctx, Access::Read).await?;
-        let names =
+        let (names, skipped) =
             session.instance.list_secrets().await.with_context(|| {
                 format!("cannot list the secrets of manager `{}`", session.manager)
             })?;
+        if !skipped.is_empty() {
+            note(&format!(
+                "secman: warning: flavor `{}` listed {} name(s) that are not secret names secman \
+                 can address, left out: {}",
+                session.flavor,
+                skipped.len(),
+                skipped.join(", ")
+            ));
+        }
         print_as(self.output, &names, || {
             names.iter().map(|n| format!("{n}\n")).collect()
         })

@@ -2,56 +2,270 @@
 //!
 //! A cache entry is keyed by the component's sha256 and the engine's
 //! compatibility hash (wasmtime version, compiler settings, CPU features):
-//! `<cache>/<engine>/<sha256>.cwasm`. Only the host writes there, and it
-//! loads nothing it did not write: wasmtime cannot validate a `.cwasm`, so
-//! a cache entry is trusted native code.
+//! `<cache>/<engine>/<sha256>.cwasm`. An entry is native code that wasmtime
+//! cannot validate, so the host runs only entries it can vouch for:
+//!
+//! - the cache folder must be private (see [`check_private_dir`]), and it
+//!   is never mounted into a sandbox;
+//! - when the host writes an entry it records, in its state folder (apart
+//!   from the cache), the entry's sha256 and the file's identity: device,
+//!   inode, size, modification and change times. The change time is set by
+//!   the kernel on every write and cannot be set back by a process, so an
+//!   entry whose identity still matches is the one that was written;
+//! - an entry whose identity changed is hashed in full and used only if it
+//!   still has the recorded sha256; any other entry (patched, planted, or
+//!   written for another home) is compiled again and replaced.
 
+use std::fs::{self, File};
 use std::hash::{DefaultHasher, Hash, Hasher};
-use std::path::{Path, PathBuf};
+use std::io::Read;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::path::PathBuf;
 
 use anyhow::Result;
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
-use crate::home::write_atomic;
+use sha2::{Digest, Sha256};
+
+use crate::home::{Home, check_private_dir, create_private_dir, write_atomic};
 
 /// The compiled-component cache of one engine.
 pub struct CompileCache {
     dir: PathBuf,
+    records: PathBuf,
+}
+
+/// What the host recorded about an entry it wrote.
+#[derive(Debug, PartialEq, Eq)]
+struct Record {
+    sha256: String,
+    identity: Identity,
+}
+
+/// Which file an entry is, and whether it was written since.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Identity {
+    dev: u64,
+    ino: u64,
+    size: u64,
+    mtime: (i64, i64),
+    ctime: (i64, i64),
+}
+
+impl Identity {
+    fn of(meta: &fs::Metadata) -> Identity {
+        Identity {
+            dev: meta.dev(),
+            ino: meta.ino(),
+            size: meta.size(),
+            mtime: (meta.mtime(), meta.mtime_nsec()),
+            ctime: (meta.ctime(), meta.ctime_nsec()),
+        }
+    }
+}
+
+impl Record {
+    fn parse(text: &str) -> Option<Record> {
+        let mut words = text.split_whitespace();
+        let sha256 = words.next()?.to_string();
+        let mut number = || words.next()?.parse::<i64>().ok();
+        let identity = Identity {
+            dev: number()? as u64,
+            ino: number()? as u64,
+            size: number()? as u64,
+            mtime: (number()?, number()?),
+            ctime: (number()?, number()?),
+        };
+        Some(Record { sha256, identity })
+    }
+
+    fn render(&self) -> String {
+        let i = &self.identity;
+        format!(
+            "{} {} {} {} {} {} {} {}\n",
+            self.sha256, i.dev, i.ino, i.size, i.mtime.0, i.mtime.1, i.ctime.0, i.ctime.1
+        )
+    }
+}
+
+/// The lowercase hex sha256 of `bytes`.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 impl CompileCache {
-    /// The cache for `engine` under `root`.
-    pub fn new(root: &Path, engine: &Engine) -> CompileCache {
+    /// The cache for `engine` in `home`'s cache folder, which is created
+    /// private and refused if it is not.
+    pub fn new(home: &Home, engine: &Engine) -> Result<CompileCache> {
         let mut hasher = DefaultHasher::new();
         engine.precompile_compatibility_hash().hash(&mut hasher);
-        CompileCache {
-            dir: root.join(format!("{:016x}", hasher.finish())),
-        }
+        let key = format!("{:016x}", hasher.finish());
+        let dir = home.cache_dir().join(&key);
+        create_private_dir(&dir)?;
+        check_private_dir(home.cache_dir(), "compile cache")?;
+        check_private_dir(&dir, "compile cache")?;
+        Ok(CompileCache {
+            dir,
+            records: home.compile_records_dir().join(key),
+        })
     }
 
     /// Loads the component whose bytes are `wasm` (with digest `sha256`),
-    /// compiling and storing it on the first use.
+    /// compiling and storing it when there is no entry the host can vouch
+    /// for.
     pub fn compile_cached(&self, engine: &Engine, wasm: &[u8], sha256: &str) -> Result<Component> {
-        let entry = self.entry(sha256);
-        if entry.exists() {
-            // SAFETY: the entry was written by `precompile_component` of an
-            // engine with the same compatibility hash, in a folder only this
-            // user can write to.
-            // A truncated or foreign entry is compiled again below.
-            if let Ok(component) = unsafe { Component::deserialize_file(engine, &entry) } {
-                return Ok(component);
-            }
+        if let Some(component) = self.load_vouched(engine, sha256) {
+            return Ok(component);
         }
         let compiled = engine.precompile_component(wasm)?;
         // A cache that cannot be written only costs speed.
-        let _ = write_atomic(&entry, &compiled);
+        let _ = self.store(sha256, &compiled);
         // SAFETY: the bytes were produced by this engine just now.
         let component = unsafe { Component::deserialize(engine, &compiled) }?;
         Ok(component)
     }
 
+    /// The cached entry for `sha256`, if it is one this host wrote.
+    fn load_vouched(&self, engine: &Engine, sha256: &str) -> Option<Component> {
+        let record = Record::parse(&fs::read_to_string(self.record(sha256)).ok()?)?;
+        let entry = self.entry(sha256);
+        let mut file = File::options()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(&entry)
+            .ok()?;
+        let meta = file.metadata().ok()?;
+        if !meta.is_file() {
+            return None;
+        }
+        if Identity::of(&meta) == record.identity {
+            // SAFETY: this is the file the host wrote from
+            // `precompile_component` of an engine with the same
+            // compatibility hash (its identity, change time included, is
+            // the recorded one), in a folder only this user can write to.
+            return unsafe { Component::deserialize_file(engine, &entry) }.ok();
+        }
+        // Copied, restored or touched: trust the bytes, not the file.
+        let mut bytes = Vec::with_capacity(meta.len() as usize);
+        file.read_to_end(&mut bytes).ok()?;
+        if sha256_hex(&bytes) != record.sha256 {
+            return None;
+        }
+        // SAFETY: these bytes hash to what this host's engine produced.
+        let component = unsafe { Component::deserialize(engine, &bytes) }.ok()?;
+        let record = Record {
+            identity: Identity::of(&meta),
+            ..record
+        };
+        let _ = write_atomic(&self.record(sha256), record.render().as_bytes());
+        Some(component)
+    }
+
+    /// Writes an entry and records what it is.
+    fn store(&self, sha256: &str, compiled: &[u8]) -> Result<()> {
+        let entry = self.entry(sha256);
+        write_atomic(&entry, compiled)?;
+        let record = Record {
+            sha256: sha256_hex(compiled),
+            identity: Identity::of(&fs::symlink_metadata(&entry)?),
+        };
+        write_atomic(&self.record(sha256), record.render().as_bytes())
+    }
+
     fn entry(&self, sha256: &str) -> PathBuf {
         self.dir.join(format!("{sha256}.cwasm"))
+    }
+
+    fn record(&self, sha256: &str) -> PathBuf {
+        self.records.join(sha256)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn setup() -> (tempfile::TempDir, Home, Engine) {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::new(dir.path().join("state"), dir.path().join("cache"));
+        let engine = super::super::engine::new_engine().unwrap();
+        (dir, home, engine)
+    }
+
+    fn entries(cache: &CompileCache) -> Vec<PathBuf> {
+        fs::read_dir(&cache.dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect()
+    }
+
+    #[test]
+    fn records_round_trip() {
+        let record = Record {
+            sha256: "ab".into(),
+            identity: Identity {
+                dev: 1,
+                ino: 2,
+                size: 3,
+                mtime: (4, 5),
+                ctime: (6, 7),
+            },
+        };
+        assert_eq!(Record::parse(&record.render()), Some(record));
+        assert_eq!(Record::parse("ab 1 2"), None);
+    }
+
+    #[test]
+    fn an_entry_is_reused_only_while_it_is_the_one_written() {
+        let (_dir, home, engine) = setup();
+        let wasm = crate::builtin::BUILTIN_FLAVORS[0].wasm;
+        let sha = sha256_hex(wasm);
+        let cache = CompileCache::new(&home, &engine).unwrap();
+        cache.compile_cached(&engine, wasm, &sha).unwrap();
+        let entry = cache.entry(&sha);
+        assert_eq!(entries(&cache), vec![entry.clone()]);
+        assert!(cache.load_vouched(&engine, &sha).is_some());
+
+        // Rewritten with the same bytes: hashed again and still good.
+        let bytes = fs::read(&entry).unwrap();
+        fs::write(&entry, &bytes).unwrap();
+        assert!(cache.load_vouched(&engine, &sha).is_some());
+
+        // Patched: refused, then compiled again and replaced.
+        let mut patched = bytes.clone();
+        let middle = patched.len() / 2;
+        patched[middle] ^= 0xff;
+        fs::write(&entry, &patched).unwrap();
+        assert!(cache.load_vouched(&engine, &sha).is_none());
+        cache.compile_cached(&engine, wasm, &sha).unwrap();
+        assert_eq!(fs::read(&entry).unwrap(), bytes);
+
+        // An entry nobody recorded (planted, or from another home): refused.
+        let other = CompileCache::new(
+            &Home::new(
+                home.compile_records_dir().join("other"),
+                home.cache_dir().into(),
+            ),
+            &engine,
+        )
+        .unwrap();
+        assert!(other.load_vouched(&engine, &sha).is_none());
+    }
+
+    #[test]
+    fn a_cache_folder_others_can_write_to_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let (_dir, home, engine) = setup();
+        CompileCache::new(&home, &engine).unwrap();
+        fs::set_permissions(home.cache_dir(), fs::Permissions::from_mode(0o777)).unwrap();
+        let err = CompileCache::new(&home, &engine).err().unwrap().to_string();
+        assert!(
+            err.contains("compile cache") && err.contains("chmod 700"),
+            "{err}"
+        );
     }
 }

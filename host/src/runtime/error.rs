@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use super::bindings::types;
+use super::untrusted::message;
 
 /// Why a call into a flavor failed.
 ///
@@ -66,11 +67,11 @@ pub enum FlavorError {
         /// The limit in bytes.
         limit: usize,
     },
-    /// The flavor returned more than it may.
+    /// The flavor tried to return (or hand the host) more than it may.
     #[error(
-        "flavor `{flavor}` returned {} MiB from {operation}, over its limit of {} MiB",
-        size >> 20,
-        limit >> 20
+        "flavor `{flavor}` tried to copy more than its limit of {} into secman in {operation} \
+         and was stopped",
+        size_text(*limit)
     )]
     ResultLimit {
         /// The flavor.
@@ -79,8 +80,6 @@ pub enum FlavorError {
         operation: &'static str,
         /// The limit in bytes.
         limit: usize,
-        /// What it returned, in bytes.
-        size: usize,
     },
     /// The flavor trapped: a panic, an abort, a stack overflow.
     #[error("flavor `{flavor}` crashed in {operation}: {reason} (run with -v to see its output)")]
@@ -101,15 +100,28 @@ impl FlavorError {
     }
 }
 
+/// A flavor's own error: its message is untrusted text, passed on escaped
+/// and capped.
 impl From<types::Error> for FlavorError {
     fn from(error: types::Error) -> Self {
         match error {
-            types::Error::NotFound(m) => FlavorError::NotFound(m),
-            types::Error::AlreadyExists(m) => FlavorError::AlreadyExists(m),
-            types::Error::Invalid(m) => FlavorError::Invalid(m),
-            types::Error::Denied(m) => FlavorError::Denied(m),
-            types::Error::Backend(m) => FlavorError::Backend(m),
+            types::Error::NotFound(m) => FlavorError::NotFound(message(m)),
+            types::Error::AlreadyExists(m) => FlavorError::AlreadyExists(message(m)),
+            types::Error::Invalid(m) => FlavorError::Invalid(message(m)),
+            types::Error::Denied(m) => FlavorError::Denied(message(m)),
+            types::Error::Backend(m) => FlavorError::Backend(message(m)),
         }
+    }
+}
+
+/// `bytes` in the largest whole unit: `64 KiB`, `16 MiB`.
+fn size_text(bytes: usize) -> String {
+    if bytes >= 1 << 20 && bytes.is_multiple_of(1 << 20) {
+        format!("{} MiB", bytes >> 20)
+    } else if bytes >= 1 << 10 {
+        format!("{} KiB", bytes >> 10)
+    } else {
+        format!("{bytes} bytes")
     }
 }
 

@@ -1,9 +1,9 @@
-//! What a flavor says about itself, as the host keeps it.
+//! What a flavor says about itself, as the host keeps it. It is checked by
+//! [`super::untrusted::check_info`] before the host acts on it.
 
 use serde::{Deserialize, Serialize};
 
 use super::bindings::types;
-use super::outbound::HostPattern;
 
 /// Option names the host sets itself; a flavor cannot declare them.
 pub const RESERVED_OPTIONS: &[&str] = &[
@@ -83,41 +83,6 @@ pub struct Capabilities {
 }
 
 impl FlavorInfo {
-    /// Checks that the description is one the host can act on, naming the
-    /// first thing that is not.
-    pub fn validate(&self) -> Result<(), String> {
-        if !is_flavor_name(&self.name) {
-            return Err(format!(
-                "its name `{}` is not a flavor name (lowercase letters, digits, `_` and `-`, \
-                 starting with a letter)",
-                self.name
-            ));
-        }
-        for host in &self.capabilities.outbound_hosts {
-            HostPattern::parse(host)
-                .map_err(|e| format!("it asks for a host it cannot have: {e}"))?;
-        }
-        let mut seen = std::collections::BTreeSet::new();
-        for option in &self.options {
-            if RESERVED_OPTIONS.contains(&option.name.as_str()) {
-                return Err(format!(
-                    "it declares option `{}`, which the host reserves",
-                    option.name
-                ));
-            }
-            if !seen.insert(option.name.as_str()) {
-                return Err(format!("it declares option `{}` twice", option.name));
-            }
-            if option.kind == OptionKind::StorageFile && !self.capabilities.storage {
-                return Err(format!(
-                    "option `{}` names a storage file, but the flavor asks for no storage",
-                    option.name
-                ));
-            }
-        }
-        Ok(())
-    }
-
     /// The option called `name`.
     pub fn option(&self, name: &str) -> Option<&OptionSpec> {
         self.options.iter().find(|o| o.name == name)

@@ -14,22 +14,24 @@ mod info;
 mod outbound;
 mod output;
 mod sandbox;
-
-use std::path::Path;
+mod untrusted;
 
 use anyhow::Result;
 use wasmtime::component::{HasSelf, Linker, ResourceAny};
 use wasmtime::{Engine, Store, Trap};
 
+use crate::home::Home;
 use crate::secret::Secret;
 use bindings::{Flavor, FlavorPre, types};
 use cache::CompileCache;
+pub use cache::sha256_hex;
 pub use error::{FlavorError, LoadError};
 pub use info::{
     Capabilities, FlavorInfo, OptionKind, OptionSpec, RESERVED_OPTIONS, is_flavor_name,
 };
-pub use outbound::{Endpoint, HostPattern};
+pub use outbound::{AddressClass, Endpoint, HostPattern, Refusal};
 pub use sandbox::{Limits, LogLevel, SandboxSpec, SandboxState};
+pub use untrusted::{check_info, escape, escape_lines, is_env_name, quote};
 
 /// The export every flavor has: the contract's `secrets-manager` interface.
 pub const FLAVOR_EXPORT: &str = "secman:flavor/secrets-manager@0.1.0";
@@ -55,15 +57,15 @@ pub struct Runtime {
 }
 
 impl Runtime {
-    /// A runtime whose compiled components are cached under `cache_root`.
-    pub fn new(cache_root: &Path) -> Result<Runtime> {
+    /// A runtime whose compiled components are cached in `home`'s cache.
+    pub fn new(home: &Home) -> Result<Runtime> {
         let engine = engine::new_engine()?;
         engine::start_epoch_clock(&engine);
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
         Flavor::add_to_linker::<_, HasSelf<SandboxState>>(&mut linker, |state| state)?;
-        let cache = CompileCache::new(cache_root, &engine);
+        let cache = CompileCache::new(home, &engine)?;
         Ok(Runtime {
             engine,
             linker,
@@ -82,12 +84,12 @@ impl Runtime {
         let component = self
             .cache
             .compile_cached(&self.engine, wasm, sha256)
-            .map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
+            .map_err(|e| LoadError::Invalid(quote(&one_line(&format!("{e:#}")), 400)))?;
         let ty = component.component_type();
         if ty.get_export(&self.engine, FLAVOR_EXPORT).is_none() {
             let found: Vec<String> = ty
                 .exports(&self.engine)
-                .map(|(n, _)| n.to_string())
+                .map(|(n, _)| quote(n, 80))
                 .collect();
             return Err(LoadError::NotAFlavor {
                 expected: FLAVOR_EXPORT,
@@ -98,10 +100,11 @@ impl Runtime {
                 },
             });
         }
-        let foreign: Vec<&str> = ty
+        let foreign: Vec<String> = ty
             .imports(&self.engine)
             .map(|(name, _)| name)
             .filter(|name| !PROVIDED_IMPORTS.iter().any(|p| name.starts_with(p)))
+            .map(|name| quote(name, 80))
             .collect();
         if !foreign.is_empty() {
             return Err(LoadError::UnsupportedImport(format!(
@@ -112,10 +115,13 @@ impl Runtime {
         let pre = self
             .linker
             .instantiate_pre(&component)
-            .map_err(|e| LoadError::UnsupportedImport(one_line(&format!("{e:#}"))))?;
+            .map_err(|e| LoadError::UnsupportedImport(quote(&one_line(&format!("{e:#}")), 400)))?;
         let pre = FlavorPre::new(pre).map_err(|e| LoadError::NotAFlavor {
             expected: FLAVOR_EXPORT,
-            found: format!("an incompatible version of it ({e:#})"),
+            found: format!(
+                "an incompatible version of it ({})",
+                quote(&one_line(&format!("{e:#}")), 400)
+            ),
         })?;
         Ok(FlavorComponent {
             engine: self.engine.clone(),
@@ -148,12 +154,14 @@ impl FlavorComponent {
             .await
             .map_err(|e| LoadError::BadInfo(e.to_string()))?;
         let api = flavor.secman_flavor_secrets_manager();
+        // What crosses into the host is capped before it is copied.
+        call.fuel = untrusted::MAX_INFO_BYTES.min(call.limits.result);
         let info = call
             .run("flavor-info", async |store| api.call_info(store).await)
             .await
             .map_err(|e| LoadError::BadInfo(e.to_string()))?;
         let info = FlavorInfo::from(info);
-        info.validate().map_err(LoadError::BadInfo)?;
+        untrusted::check_info(&info).map_err(LoadError::BadInfo)?;
         Ok(info)
     }
 
@@ -222,38 +230,27 @@ impl ManagerInstance {
                 api.call_get_secret(store, manager, name).await
             })
             .await?;
-        let size = secret.name.len()
-            + secret.schema.len()
-            + secret
-                .values
-                .iter()
-                .map(|(k, v)| k.len() + v.len())
-                .sum::<usize>();
-        self.call.check_result_size(size)?;
-        Ok(Secret {
-            name: secret.name,
-            schema: secret.schema,
-            values: secret.values.into_iter().collect(),
-        })
+        untrusted::check_secret(name, secret.name, secret.schema, secret.values)
+            .map_err(|why| self.call.bad_answer(&why))
     }
 
-    /// The names of all secrets, sorted.
-    pub async fn list_secrets(&mut self) -> Result<Vec<String>, FlavorError> {
+    /// The names of all secrets, sorted, and, escaped, the names the
+    /// flavor listed that are not secret names secman can address.
+    pub async fn list_secrets(&mut self) -> Result<(Vec<String>, Vec<String>), FlavorError> {
         let (api, manager) = (
             self.flavor.secman_flavor_secrets_manager().manager(),
             self.manager,
         );
-        let mut names = self
+        let names = self
             .call
             .run_op("get-all-secret-keys", async |store| {
                 api.call_get_all_secret_keys(store, manager).await
             })
             .await?;
-        self.call
-            .check_result_size(names.iter().map(String::len).sum())?;
+        let (mut names, skipped) = untrusted::check_names(names);
         names.sort_unstable();
         names.dedup();
-        Ok(names)
+        Ok((names, skipped))
     }
 
     /// Replaces the content of an existing secret.
@@ -323,6 +320,9 @@ struct Call {
     flavor: String,
     operation: &'static str,
     limits: Limits,
+    /// The most a flavor may copy into the host per host call, and the
+    /// most an answer may weigh as it is copied out.
+    fuel: usize,
 }
 
 impl Call {
@@ -332,6 +332,7 @@ impl Call {
             flavor: spec.flavor.clone(),
             operation: "instantiate",
             limits: spec.limits,
+            fuel: spec.limits.result,
         })
     }
 
@@ -345,8 +346,10 @@ impl Call {
         self.operation = operation;
         let ticks = self.limits.timeout.as_millis() / engine::EPOCH_TICK.as_millis();
         self.store.set_epoch_deadline(ticks.max(1) as u64);
+        self.store.set_hostcall_fuel(self.fuel);
         // The epoch stops guest code; the timer also stops a call that
-        // waits in the host, e.g. on the network.
+        // waits in the host: on the network, or on file I/O, which runs on
+        // the blocking pool (see `SandboxSpec::build_store`).
         let result = tokio::time::timeout(self.limits.timeout, call(&mut self.store)).await;
         match result {
             // A flavor that printed past its cap is stopped even if it
@@ -376,40 +379,50 @@ impl Call {
     /// a failure better than the flavor's own account (or trap) can.
     fn outbound_failure(&self) -> Option<FlavorError> {
         let state = self.store.data();
-        let denied = state.denied_destinations();
-        if !denied.is_empty() {
-            return Some(FlavorError::Denied(format!(
-                "flavor `{}` tried to send HTTP to {}, which it was not granted: grant the host \
-                 with `secman flavor grant {} --allow-host HOST` if the flavor asks for it, or \
-                 set it as the manager's endpoint",
-                self.flavor,
-                denied.join(", "),
-                self.flavor
-            )));
+        let flavor = &self.flavor;
+        if let Some(refusal) = state.refused_requests().into_iter().next() {
+            return Some(FlavorError::Denied(match refusal {
+                Refusal::NotGranted(destination) => format!(
+                    "flavor `{flavor}` tried to send HTTP to {destination}, which it was not \
+                     granted: grant the host with `secman flavor grant {flavor} --allow-host \
+                     HOST` if the flavor asks for it, or set it as the manager's endpoint"
+                ),
+                Refusal::Address {
+                    destination,
+                    address,
+                    class,
+                } => format!(
+                    "flavor `{flavor}` tried to send HTTP to {destination}, whose name resolves \
+                     to {address}, {}, which a granted name never reaches: grant the address \
+                     itself if the flavor asks for it, or set it as the manager's endpoint",
+                    class.describe()
+                ),
+                Refusal::Malformed(host) => format!(
+                    "flavor `{flavor}` tried to send HTTP to `{}`, which is not a host name or \
+                     address secman accepts",
+                    quote(&host, 80)
+                ),
+            }));
         }
         let oversized = state.oversized_http_body()?;
         Some(FlavorError::Backend(format!(
-            "flavor `{}` failed: {oversized}",
-            self.flavor
+            "flavor `{flavor}` failed: {oversized}"
         )))
     }
 
-    /// Refuses a result larger than the flavor may return. The result was
-    /// already copied out of the guest, whose memory cap bounds it.
-    fn check_result_size(&self, size: usize) -> Result<(), FlavorError> {
-        if size > self.limits.result {
-            return Err(FlavorError::ResultLimit {
-                flavor: self.flavor.clone(),
-                operation: self.operation,
-                limit: self.limits.result,
-                size,
-            });
-        }
-        Ok(())
+    /// An answer that breaks the contract: a `backend` error naming it.
+    fn bad_answer(&self, why: &str) -> FlavorError {
+        FlavorError::Backend(format!(
+            "flavor `{}` gave an answer to {} that secman refuses: {why}",
+            self.flavor, self.operation
+        ))
     }
 
     fn explain(&self, error: wasmtime::Error) -> FlavorError {
         let state = self.store.data();
+        // wasmtime's error for too much data is not a public type.
+        let copied_too_much =
+            || format!("{error:#}").contains("fuel allocated for hostcalls has been exhausted");
         if error.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
             self.time_limit()
         } else if state.memory_limit_hit() {
@@ -420,14 +433,21 @@ impl Call {
             }
         } else if state.output_limit_hit() {
             self.output_limit()
+        } else if copied_too_much() {
+            FlavorError::ResultLimit {
+                flavor: self.flavor.clone(),
+                operation: self.operation,
+                limit: self.fuel,
+            }
         } else {
             let reason = if let Some(trap) = error.downcast_ref::<Trap>() {
                 trap.to_string()
             } else if let Some(exit) = error.downcast_ref::<wasmtime_wasi::I32Exit>() {
                 format!("it exited with status {}", exit.0)
             } else {
-                // The root cause, without wasmtime's multi-line backtrace.
-                one_line(&error.root_cause().to_string())
+                // The root cause, without wasmtime's multi-line backtrace;
+                // it can quote the component's own names.
+                quote(&one_line(&error.root_cause().to_string()), 400)
             };
             FlavorError::Crashed {
                 flavor: self.flavor.clone(),

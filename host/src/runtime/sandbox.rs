@@ -18,8 +18,9 @@ use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use super::bindings::{Level, secman::flavor};
-use super::outbound::{Endpoint, HostPattern, OutboundPolicy};
+use super::outbound::{Endpoint, HostPattern, OutboundPolicy, Refusal};
 use super::output::CappedOutput;
+use super::untrusted::escape;
 
 /// The limits a flavor runs under.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,8 +52,11 @@ impl Default for Limits {
 pub struct SandboxSpec {
     /// The flavor's name, for messages.
     pub flavor: String,
-    /// A folder mounted read-write at the same path inside.
+    /// A folder mounted read-write, at this path inside.
     pub storage: Option<PathBuf>,
+    /// Where that folder is on the host, when the path inside is not its
+    /// canonical path (it goes through a symbolic link).
+    pub storage_on_host: Option<PathBuf>,
     /// Environment variables the flavor sees.
     pub env: Vec<(String, String)>,
     /// Hosts it may send HTTPS requests to.
@@ -97,9 +101,9 @@ impl SandboxState {
         self.budget.hit
     }
 
-    /// The HTTP destinations the flavor was refused.
-    pub fn denied_destinations(&self) -> &[String] {
-        self.outbound.denied()
+    /// The HTTP requests the policy stopped.
+    pub fn refused_requests(&self) -> Vec<Refusal> {
+        self.outbound.refused()
     }
 
     /// Which HTTP body went over its cap, if one did.
@@ -127,21 +131,32 @@ impl SandboxSpec {
         wasi.stdout(stdout.clone())
             .stderr(stderr.clone())
             .envs(&self.env)
-            // A CLI runs one call at a time: do file I/O on this thread
-            // rather than hopping to a blocking pool.
-            .allow_blocking_current_thread(true);
+            .max_random_size(MAX_RANDOM_BYTES)
+            // File I/O runs on tokio's blocking pool, not on the runtime's
+            // only thread: a flavor that opens a FIFO or a hung network
+            // file then blocks a pool thread, and the call's timer still
+            // fires. Set before the preopen, which copies it.
+            .allow_blocking_current_thread(false);
         if let Some(dir) = &self.storage {
             let guest_path = dir
                 .to_str()
                 .with_context(|| format!("storage folder {} is not valid UTF-8", dir.display()))?;
-            wasi.preopened_dir(dir, guest_path, FsPerms::ReadWrite)
+            let host_path = self.storage_on_host.as_ref().unwrap_or(dir);
+            wasi.preopened_dir(host_path, guest_path, FsPerms::ReadWrite)
                 .map_err(|e| anyhow!("cannot open storage folder {}: {e}", dir.display()))?;
         }
+        // What a flavor can make the host hold, beyond its own memory: a
+        // handle per resource (streams, HTTP fields, requests), and header
+        // bytes per `fields`. At most about 16 MiB of headers in all.
+        let mut table = ResourceTable::new();
+        table.set_max_capacity(MAX_RESOURCES);
+        let mut http = WasiHttpCtx::new();
+        http.set_field_size_limit(MAX_FIELDS_BYTES);
         let state = SandboxState {
             wasi: wasi.build(),
-            http: WasiHttpCtx::new(),
+            http,
             outbound: OutboundPolicy::new(self.hosts.clone(), self.endpoints.clone()),
-            table: ResourceTable::new(),
+            table,
             budget: MemoryBudget {
                 limit: self.limits.memory,
                 used: 0,
@@ -157,6 +172,7 @@ impl SandboxSpec {
         };
         let mut store = Store::new(engine, state);
         store.limiter(|state| &mut state.budget);
+        store.set_max_component_handles(MAX_RESOURCES);
         store.epoch_deadline_trap();
         Ok(store)
     }
@@ -217,6 +233,12 @@ impl ResourceLimiter for MemoryBudget {
 }
 
 const MAX_TABLE_ELEMENTS: usize = 1 << 20;
+/// Live resources (host handles, and guest handles) one instance may hold.
+const MAX_RESOURCES: usize = 1000;
+/// Header bytes one `wasi:http` `fields` may hold.
+const MAX_FIELDS_BYTES: usize = 16 << 10;
+/// The most random bytes one call may ask for.
+const MAX_RANDOM_BYTES: u64 = 1 << 20;
 const MAX_LOG_MESSAGES: usize = 1000;
 const MAX_LOG_MESSAGE_BYTES: usize = 4096;
 
@@ -246,16 +268,12 @@ impl flavor::log::Host for SandboxState {
         while !message.is_char_boundary(end) {
             end -= 1;
         }
-        // Control characters could rewrite the user's terminal.
-        let clean: String = message[..end]
-            .chars()
-            .map(|c| if c.is_control() { ' ' } else { c })
-            .collect();
         let level = format!("{level:?}").to_lowercase();
         let _ = writeln!(
             std::io::stderr(),
-            "secman: [{}] {level}: {clean}",
-            log.flavor
+            "secman: [{}] {level}: {}",
+            log.flavor,
+            escape(&message[..end])
         );
     }
 }

@@ -2,9 +2,15 @@
 //!
 //! `secman secret get ATTACK` runs the attack of that name; the manager's
 //! option `target` says what it aims at (a path, an address, a name);
-//! `{storage}` in it stands for the manager's storage folder. What an attack manages to see comes back as the
-//! secret's values, so a test can check nothing leaked; what it is refused
-//! comes back as a `denied` error quoting the refusal.
+//! `{storage}` in it stands for the manager's storage folder. What an
+//! attack manages to see comes back as the secret's values, so a test can
+//! check nothing leaked; what it is refused comes back as a `denied` error
+//! quoting the refusal. Other names return answers that lie (`lie_*`).
+//!
+//! What it says about itself is an attack too. The component carries a
+//! block of text, [`CONFIG`], that a test patches in a copy of the file:
+//! `variant=NN` picks the `flavor-info` (see [`Hostile::info`]) and
+//! `port=NNNNN` is a port on 127.0.0.1 the test listens on.
 
 use std::io::Write;
 use std::net::{TcpStream, ToSocketAddrs, UdpSocket};
@@ -15,13 +21,42 @@ use secman_sdk::{
 
 const HUNDRED_MB: usize = 100 << 20;
 
+/// Patched by the tests; the layout is fixed: the variant at bytes 30..32,
+/// the port at 38..43.
+#[used]
+static CONFIG: [u8; 43] = *b"SECMAN-HOSTILE-CONFIG:variant=00;port=00000";
+
+/// The field of [`CONFIG`] at `range`, read so that the compiler cannot
+/// fold the unpatched value in.
+fn config(range: std::ops::Range<usize>) -> String {
+    range
+        .map(|i| char::from(unsafe { std::ptr::read_volatile(&CONFIG[i]) }))
+        .collect()
+}
+
+fn variant() -> String {
+    config(30..32)
+}
+
+fn port() -> u16 {
+    config(38..43).parse().unwrap_or(0)
+}
+
 struct Hostile;
 
 impl Flavor for Hostile {
     type Manager = Attacker;
 
+    /// `00`: what it asks for is plain (the first hostile suite).
+    /// `01`: defaults that would widen its reach: a storage file at `/`,
+    ///       an endpoint at the test's port.
+    /// `02`: hidden characters in its description and version.
+    /// `03`: an environment variable name that rewrites the prompt.
+    /// `04`: 300,000 options.
+    /// `05`: a host pattern covering a whole public suffix.
+    /// `06`: loopback hosts at the test's port, by address and by name.
     fn info() -> FlavorInfo {
-        FlavorInfo {
+        let mut info = FlavorInfo {
             name: "hostile".into(),
             version: "6.6.6".into(),
             description: "Attacks its sandbox (a test flavor)".into(),
@@ -35,7 +70,41 @@ impl Flavor for Hostile {
                 storage: true,
             },
             scoped: false,
+        };
+        let port = port();
+        match variant().as_str() {
+            "01" => info.options.extend([
+                OptionSpec::new("secrets_file", "Where secrets go", false)
+                    .with_default("/secrets.yaml")
+                    .storage_file(),
+                OptionSpec::new("endpoint", "Where to send them", false)
+                    .with_default(&format!("http://127.0.0.1:{port}/latest/meta-data/"))
+                    .endpoint_url(),
+            ]),
+            "02" => {
+                info.description = "Harmless\u{1b}[2K\r\u{202e}elif a ton si siht".into();
+                info.version = "1.0\u{1b}]0;pwned\u{7}".into();
+            }
+            "03" => {
+                info.capabilities.environment =
+                    vec!["AWS_SECRET_ACCESS_KEY\u{1b}[1A\u{1b}[2K\ra storage folder".into()]
+            }
+            "04" => {
+                info.options = (0..300_000)
+                    .map(|i| OptionSpec::new(&format!("option_{i}"), "One of many", false))
+                    .collect()
+            }
+            "05" => info.capabilities.outbound_hosts = vec!["*.com".into()],
+            "06" => {
+                info.capabilities.outbound_hosts = vec![
+                    format!("127.0.0.1:{port}"),
+                    format!("localhost:{port}"),
+                    "api.example.com".into(),
+                ]
+            }
+            _ => {}
         }
+        info
     }
 }
 
@@ -123,19 +192,56 @@ impl ManagerApi for Attacker {
                 vec![]
             }
             "huge_string" => vec![("huge".into(), "x".repeat(HUNDRED_MB))],
+            "hoard_fields" => {
+                // Host-side objects: thousands of header maps, 8 KiB each.
+                let mut hoard = Vec::new();
+                loop {
+                    let fields = wasip2::http::types::Fields::new();
+                    fields
+                        .append("x-hoard", &[b'a'; 8 << 10])
+                        .map_err(|e| Error::Denied(format!("refused: {e:?}")))?;
+                    hoard.push(fields);
+                }
+            }
+            "random_flood" => {
+                let bytes = wasip2::random::random::get_random_bytes(64 << 20);
+                vec![("got".into(), bytes.len().to_string())]
+            }
+            // Answers that break the contract.
+            "lie_name" => return Ok(secret("someone_else", vec![("k".into(), "v".into())])),
+            "lie_duplicate" => vec![
+                ("k".into(), "secret-one".into()),
+                ("k".into(), "secret-two".into()),
+            ],
+            "lie_key" => vec![("x;touch pwned;y".into(), "v".into())],
+            "lie_unicode_key" => vec![("clé".into(), "v".into())],
+            "lie_hidden" => {
+                let hidden = "\u{1b}[2J\u{1b}[31mred\r\u{202e}evil\u{9b}1m";
+                secman_sdk::log::warn(&format!("log{hidden}"));
+                println!("stdout{hidden}");
+                vec![("k".into(), hidden.into())]
+            }
+            "lie_error" => {
+                return Err(Error::NotFound(
+                    "gone\u{1b}[2J\nsecman: error: a second line\u{202e}".into(),
+                ));
+            }
+            "lie_big_error" => return Err(Error::Backend("x".repeat(512 << 10))),
             _ => return Err(Error::NotFound(format!("no attack called `{name}`"))),
         };
-        Ok(Secret {
-            name,
-            schema: "arbitrary".into(),
-            values: seen,
-        })
+        Ok(secret(&name, seen))
     }
 
     fn get_all_secret_keys(&self) -> Result<Vec<String>, Error> {
         match self.options.get("list_attack") {
             // 100 MB of names in one list.
             Some("huge") => Ok((0..HUNDRED_MB / 100).map(|i| format!("{i:0100}")).collect()),
+            // Names that would print as something else.
+            Some("lies") => Ok(vec![
+                "ok".into(),
+                "two\nlines".into(),
+                "\u{1b}[2Jcleared".into(),
+            ]),
             _ => Ok(vec![]),
         }
     }
@@ -163,6 +269,8 @@ impl Attacker {
     fn options_seen(&self) -> Vec<(String, String)> {
         [
             "target",
+            "secrets_file",
+            "endpoint",
             "scope",
             "component_uuid",
             "component_name",
@@ -181,6 +289,14 @@ fn recurse(depth: u64) -> u64 {
         return depth;
     }
     std::hint::black_box(recurse(depth + 1)) + 1
+}
+
+fn secret(name: &str, values: Vec<(String, String)>) -> Secret {
+    Secret {
+        name: name.into(),
+        schema: "arbitrary".into(),
+        values,
+    }
 }
 
 fn refused(e: std::io::Error) -> Error {
