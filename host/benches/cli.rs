@@ -43,6 +43,9 @@ fn main() {
         &warm,
         "target: median <= 5 ms, RSS <= 30 MB",
     );
+    if let Some(baseline) = std::env::var_os("SECMAN_BENCH_BASELINE") {
+        beside_baseline(Path::new(&baseline), dir.path());
+    }
 
     let first = measure(20, || {
         let fresh = tempfile::tempdir().unwrap();
@@ -55,7 +58,9 @@ fn main() {
     );
 
     let big_home = dir.path().join("big");
-    let store = dir.path().join("big-secrets.yaml");
+    // A folder of its own: a storage folder may not hold secman's state.
+    let store = dir.path().join("big-store").join("secrets.yaml");
+    std::fs::create_dir_all(store.parent().unwrap()).unwrap();
     write_store(&store, 10_000);
     run(
         &big_home,
@@ -174,6 +179,52 @@ fn aws_beside_awscli(dir: &Path, cache: &Path) {
     println!(
         "aws: secman's median is {:.1} times faster than awscli's",
         median(&theirs).as_secs_f64() / median(&ours).as_secs_f64()
+    );
+}
+
+/// The warm `secret get` of this build beside another `secman` binary
+/// (`SECMAN_BENCH_BASELINE`, e.g. an earlier commit's), each in its own
+/// home, runs interleaved so that both see the same machine.
+fn beside_baseline(baseline: &Path, dir: &Path) {
+    let binaries = [Path::new(SECMAN), baseline];
+    let homes = ["this", "baseline"].map(|name| dir.join(format!("compare-{name}")));
+    let mut samples: [Vec<Sample>; 2] = Default::default();
+    for (binary, home) in binaries.iter().zip(&homes) {
+        let mut register = Command::new(binary);
+        register
+            .args([
+                "secret",
+                "register",
+                "db",
+                "username=admin",
+                "password=s3cr3t",
+            ])
+            .env("SECMAN_HOME", home)
+            .env("SECMAN_CACHE_DIR", home.join("cache"));
+        timed(register);
+    }
+    for round in 0..=200 {
+        for ((binary, home), samples) in binaries.iter().zip(&homes).zip(&mut samples) {
+            let mut get = Command::new(binary);
+            get.args(["secret", "get", "db"])
+                .env("SECMAN_HOME", home)
+                .env("SECMAN_CACHE_DIR", home.join("cache"));
+            let sample = timed(get);
+            if round > 0 {
+                samples.push(sample);
+            }
+        }
+    }
+    let [this, base] = samples;
+    report("warm `secret get`, this build (interleaved)", &this, "");
+    report(
+        &format!("warm `secret get`, {} (interleaved)", baseline.display()),
+        &base,
+        "",
+    );
+    println!(
+        "ratio this/baseline: {:.3}",
+        ms(median(&this)) / ms(median(&base))
     );
 }
 

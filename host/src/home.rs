@@ -16,6 +16,7 @@
 
 use std::fs::{self, DirBuilder, File, OpenOptions};
 use std::io::{self, Write};
+use std::os::fd::AsRawFd;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Component, Path, PathBuf};
 
@@ -86,20 +87,78 @@ impl Home {
         FileLock::acquire(&self.root.join(".lock"), LockMode::Exclusive)
     }
 
-    /// Checks that `folder` may be mounted read-write into a sandbox as the
-    /// storage of a manager whose own storage folder is `own`, and returns
-    /// where it really is, symbolic links resolved.
+    /// Takes the lock that serialises flavor calls sharing a storage folder.
+    ///
+    /// Lock files live in the home, not in the storage folder: the folder
+    /// may be a user's (a ZenML store), and a flavor must not reach its lock.
+    pub fn lock_storage(&self, storage: &Path, mode: LockMode) -> Result<FileLock> {
+        let locks = self.root.join("locks");
+        create_private_dir(&locks)?;
+        let digest = Sha256::digest(storage.as_os_str().as_encoded_bytes());
+        let name: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
+        FileLock::acquire(&locks.join(format!("{name}.lock")), mode)
+    }
+
+    /// Opens `folder` as the storage of a manager whose own storage folder
+    /// is `own`, after checking that it may be mounted read-write into a
+    /// sandbox: before anything is created, and again on the folder that
+    /// was actually opened, which is then what the sandbox mounts (through
+    /// `/proc/self/fd`), whatever happens to its path in between.
     ///
     /// A flavor gets the whole folder, so it must not be the root folder,
     /// the user's home or a folder holding it, a folder others can write
     /// to, or a folder that is, holds or lies inside secman's state or
     /// cache: there a flavor could rewrite its own grants, read other
     /// managers' stores, or plant native code. The manager's own folder,
-    /// inside the state, is the one exception.
-    pub fn check_storage_folder(&self, folder: &Path, own: &Path) -> Result<PathBuf, String> {
+    /// inside the state, is the one exception. Nor may it lie inside or
+    /// hold a folder named by another manager (`others`, by manager): a
+    /// flavor could plant a link there that turns the other manager's
+    /// path into anything.
+    pub fn open_storage_folder(
+        &self,
+        folder: &Path,
+        own: &Path,
+        others: &[(String, PathBuf)],
+    ) -> Result<StorageFolder, String> {
+        self.check_storage_folder(folder, own, others)?;
+        create_private_dir(folder).map_err(|e| format!("{e:#}"))?;
+        let dir = File::open(folder)
+            .map_err(|e| format!("cannot open storage folder {}: {e}", folder.display()))?;
+        let by_fd = PathBuf::from(format!("/proc/self/fd/{}", dir.as_raw_fd()));
+        match fs::read_link(&by_fd) {
+            Ok(opened) => {
+                self.check_storage_folder(&opened, own, others)?;
+                Ok(StorageFolder {
+                    _dir: dir,
+                    mount: by_fd,
+                    real: opened,
+                })
+            }
+            // No /proc: the folder by its resolved path.
+            Err(_) => {
+                let real = real_path(folder);
+                Ok(StorageFolder {
+                    _dir: dir,
+                    mount: real.clone(),
+                    real,
+                })
+            }
+        }
+    }
+
+    /// Checks that `folder` may be a storage folder (see
+    /// [`Home::open_storage_folder`]), as typed and with symbolic links
+    /// resolved as far as it exists.
+    pub fn check_storage_folder(
+        &self,
+        folder: &Path,
+        own: &Path,
+        others: &[(String, PathBuf)],
+    ) -> Result<(), String> {
+        let typed = lexical(folder);
         let real = real_path(folder);
         if real == real_path(own) {
-            return Ok(real);
+            return Ok(());
         }
         let refuse = |why: String| {
             let example = dirs::home_dir()
@@ -136,25 +195,34 @@ impl Home {
                 ));
             }
         }
+        for (manager, other) in others {
+            let nested = |a: &Path, b: &Path| a != b && (a.starts_with(b) || b.starts_with(a));
+            if nested(&typed, &lexical(other)) || nested(&real, &real_path(other)) {
+                return refuse(format!(
+                    "it holds, or lies inside, folder {} of manager `{manager}`",
+                    other.display()
+                ));
+            }
+        }
         if let Ok(meta) = fs::metadata(&real)
             && meta.mode() & 0o002 != 0
         {
             return refuse("every user of this machine can write to it".into());
         }
-        Ok(real)
+        Ok(())
     }
+}
 
-    /// Takes the lock that serialises flavor calls sharing a storage folder.
-    ///
-    /// Lock files live in the home, not in the storage folder: the folder
-    /// may be a user's (a ZenML store), and a flavor must not reach its lock.
-    pub fn lock_storage(&self, storage: &Path, mode: LockMode) -> Result<FileLock> {
-        let locks = self.root.join("locks");
-        create_private_dir(&locks)?;
-        let digest = Sha256::digest(storage.as_os_str().as_encoded_bytes());
-        let name: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
-        FileLock::acquire(&locks.join(format!("{name}.lock")), mode)
-    }
+/// A storage folder, checked and held open for its sandbox.
+#[derive(Debug)]
+pub struct StorageFolder {
+    /// Keeps the checked folder open, so that `mount` names it.
+    _dir: File,
+    /// The path to mount: the open folder itself where the system can name
+    /// it (`/proc/self/fd/N`), or its resolved path.
+    pub mount: PathBuf,
+    /// The folder's resolved path, e.g. to lock it.
+    pub real: PathBuf,
 }
 
 /// Whether a lock excludes everyone or only writers.
@@ -273,9 +341,8 @@ pub fn check_private_dir(dir: &Path, what: &str) -> Result<()> {
     Ok(())
 }
 
-/// `path` with symbolic links resolved as far as it exists, and `.` and
-/// `..` resolved in the part that does not exist yet.
-fn real_path(path: &Path) -> PathBuf {
+/// `path` with `.` and `..` resolved by name, as typed.
+fn lexical(path: &Path) -> PathBuf {
     let mut lexical = PathBuf::new();
     for component in path.components() {
         match component {
@@ -286,6 +353,13 @@ fn real_path(path: &Path) -> PathBuf {
             other => lexical.push(other),
         }
     }
+    lexical
+}
+
+/// `path` with symbolic links resolved as far as it exists, and `.` and
+/// `..` resolved by name in the part that does not exist yet.
+fn real_path(path: &Path) -> PathBuf {
+    let lexical = lexical(path);
     let mut existing = lexical.as_path();
     let mut rest = Vec::new();
     loop {
@@ -343,9 +417,14 @@ mod tests {
         let home = Home::new(base.join("state"), base.join("cache"));
         let own = home.storage_dir("uuid-1");
         fs::create_dir_all(&own).unwrap();
-        let check = |folder: &Path| home.check_storage_folder(folder, &own);
-        assert_eq!(check(&own), Ok(own.clone()));
+        let others = [("team".to_string(), base.join("shared/team"))];
+        let check = |folder: &Path| home.check_storage_folder(folder, &own, &others);
+        assert_eq!(check(&own), Ok(()));
         assert!(check(&base.join("stores-elsewhere/team")).is_ok());
+        assert!(
+            check(&base.join("shared/team")).is_ok(),
+            "the same folder is shared"
+        );
         for refused in [
             PathBuf::from("/"),
             base.clone(),
@@ -354,6 +433,8 @@ mod tests {
             base.join("state/stores"),
             base.join("cache/0123"),
             base.join("team/../state"),
+            base.join("shared/team/inner"),
+            base.join("shared"),
         ] {
             let err = check(&refused).unwrap_err();
             assert!(err.contains("folder of its own"), "{refused:?}: {err}");
@@ -361,9 +442,20 @@ mod tests {
         if let Some(user_home) = dirs::home_dir() {
             assert!(check(&user_home).is_err());
         }
-        // A link to a refused folder is refused too.
+        // A link to a refused folder is refused too, and a link planted in
+        // another manager's folder cannot lead anywhere.
         std::os::unix::fs::symlink(base.join("state"), base.join("link")).unwrap();
         assert!(check(&base.join("link")).is_err());
+        fs::create_dir_all(base.join("shared/team")).unwrap();
+        std::os::unix::fs::symlink(base.join("elsewhere"), base.join("shared/team/b")).unwrap();
+        assert!(check(&base.join("shared/team/b")).is_err());
+
+        // What is opened is what was checked, and what is mounted.
+        let opened = home
+            .open_storage_folder(&base.join("mine"), &own, &others)
+            .unwrap();
+        assert_eq!(opened.real, base.join("mine"));
+        assert_eq!(fs::canonicalize(&opened.mount).unwrap(), base.join("mine"));
         // So is a folder everyone can write to.
         let open = base.join("open");
         fs::create_dir(&open).unwrap();

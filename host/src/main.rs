@@ -24,8 +24,8 @@ fn main() -> ExitCode {
             ExitCode::from(exit_code(&error))
         }
     };
-    // A flavor's file I/O may still block a thread of the pool (a FIFO
-    // that never opens): do not wait for it, the call already ended.
+    // A name lookup for a flavor's request may still block a thread of
+    // tokio's pool after its call ended: do not wait for it.
     runtime.shutdown_background();
     code
 }

@@ -154,6 +154,23 @@ impl Managers {
         Ok((name, self.get(name)?))
     }
 
+    /// The folders that managers other than `name` may have been given as
+    /// storage: the folder of each option value that is an absolute path
+    /// (which kind of option it is, only its flavor knows).
+    pub fn folders_except(&self, name: &str) -> Vec<(String, std::path::PathBuf)> {
+        self.managers
+            .iter()
+            .filter(|(other, _)| *other != name)
+            .flat_map(|(other, config)| {
+                config.options.values().filter_map(move |value| {
+                    let path = std::path::Path::new(value);
+                    let folder = path.parent().filter(|_| path.is_absolute())?;
+                    Some((other.clone(), folder.to_path_buf()))
+                })
+            })
+            .collect()
+    }
+
     /// The names of the managers using `flavor`.
     pub fn using_flavor(&self, flavor: &str) -> Vec<&str> {
         self.managers

@@ -31,8 +31,8 @@ pub struct Secret {
 pub enum SecretError {
     /// The name is empty or holds characters no store accepts.
     #[error(
-        "`{0}` is not a valid secret name: use letters, digits and `_.@+=-`, \
-         at most 512 characters"
+        "`{0}` is not a valid secret name: use letters, digits and `_.@+=-`, not starting \
+         with `-`, at most 512 characters"
     )]
     InvalidName(String),
     /// The schema is not one secman knows.
@@ -187,7 +187,9 @@ impl Secret {
 /// A secret name every built-in store accepts: AWS's character set without
 /// `/`, which scopes use as a separator.
 pub fn validate_name(name: &str) -> Result<(), SecretError> {
+    // A leading `-` would read as an option in `secman secret get $NAME`.
     let valid = !name.is_empty()
+        && !name.starts_with('-')
         && name.len() <= 512
         && name
             .chars()
@@ -280,7 +282,7 @@ mod tests {
     #[test]
     fn names_use_the_portable_character_set() {
         assert!(validate_name("db_creds-1.prod@x+y=z").is_ok());
-        for name in ["", "a/b", "a b", "ü", &"x".repeat(513)] {
+        for name in ["", "a/b", "a b", "ü", "-x", "--help", &"x".repeat(513)] {
             assert!(validate_name(name).is_err(), "{name}");
         }
     }

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
 
-use crate::home::{FileLock, Home, LockMode, create_private_dir};
+use crate::home::{FileLock, Home, LockMode, StorageFolder};
 use crate::managers::{ManagerConfig, Managers};
 use crate::registry::{FlavorRegistry, LoadedFlavor};
 use crate::runtime::{
@@ -41,6 +41,15 @@ pub struct Session {
     _lock: Option<FileLock>,
 }
 
+/// A manager's sandbox, ready to instantiate its flavor in.
+struct Prepared {
+    spec: SandboxSpec,
+    /// The options its manager opens with.
+    options: Vec<(String, String)>,
+    /// Its storage folder, held open until the sandbox mounts it.
+    folder: Option<StorageFolder>,
+}
+
 /// Everything needed to open a manager.
 pub struct Opener<'a> {
     /// The home.
@@ -59,12 +68,17 @@ impl Opener<'_> {
         let flavor = FlavorRegistry::load_named(self.home, self.runtime, &config.flavor)
             .await
             .with_context(|| format!("cannot open manager `{name}`"))?;
-        let (spec, options) = self
-            .sandbox(name, config, &flavor)
+        let others = managers.folders_except(name);
+        let Prepared {
+            spec,
+            options,
+            folder,
+        } = self
+            .sandbox(name, config, &flavor, &others)
             .with_context(|| format!("cannot open manager `{name}`"))?;
-        let lock = match spec.storage_on_host.as_ref().or(spec.storage.as_ref()) {
+        let lock = match &folder {
             Some(folder) => Some(self.home.lock_storage(
-                folder,
+                &folder.real,
                 match access {
                     Access::Read => LockMode::Shared,
                     Access::Write => LockMode::Exclusive,
@@ -77,6 +91,8 @@ impl Opener<'_> {
             .open(&spec, &options)
             .await
             .with_context(|| format!("cannot open manager `{name}` (flavor `{}`)", flavor.name))?;
+        // The folder was held open until the sandbox mounted it.
+        drop(folder);
         Ok(Session {
             manager: name.to_string(),
             flavor: flavor.name,
@@ -96,7 +112,8 @@ impl Opener<'_> {
         name: &str,
         config: &ManagerConfig,
         flavor: &LoadedFlavor,
-    ) -> Result<(SandboxSpec, Vec<(String, String)>)> {
+        others: &[(String, PathBuf)],
+    ) -> Result<Prepared> {
         let info = &flavor.info;
         let mut options: Vec<(String, String)> = Vec::new();
         let mut storage: Option<PathBuf> = None;
@@ -128,15 +145,14 @@ impl Opener<'_> {
             options.push((spec.name.clone(), value.clone()));
         }
         let own = self.home.storage_dir(&config.uuid);
-        let mut storage_on_host = None;
+        let mut opened = None;
         if info.capabilities.storage && flavor.grants.storage {
             let folder = storage.unwrap_or_else(|| own.clone());
-            create_private_dir(&folder)?;
-            let real = self
-                .home
-                .check_storage_folder(&folder, &own)
-                .map_err(|why| anyhow!(why))?;
-            storage_on_host = (real != folder).then_some(real);
+            opened = Some(
+                self.home
+                    .open_storage_folder(&folder, &own, others)
+                    .map_err(|why| anyhow!(why))?,
+            );
             storage = Some(folder);
         } else if storage.is_some() {
             bail!(
@@ -172,14 +188,18 @@ impl Opener<'_> {
         let spec = SandboxSpec {
             flavor: flavor.name.clone(),
             storage,
-            storage_on_host,
+            storage_on_host: opened.as_ref().map(|f| f.mount.clone()),
             env,
             hosts,
             endpoints,
             limits: flavor.limits,
             log_level: self.log_level,
         };
-        Ok((spec, options))
+        Ok(Prepared {
+            spec,
+            options,
+            folder: opened,
+        })
     }
 }
 

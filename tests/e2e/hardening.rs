@@ -410,6 +410,36 @@ fn a_storage_folder_never_holds_secman_state_or_the_home() {
         "folder of its own",
     );
     assert!(!home.join("s.yaml").exists());
+    fs::write(&managers, text).unwrap();
+
+    // No storage folder lies inside another manager's: a flavor there
+    // could plant a link that turns the inner path into anything (here,
+    // as if the team's flavor had made `link -> ../.ssh`).
+    let planted = home.join("team/link");
+    std::os::unix::fs::symlink("../.ssh", &planted).unwrap();
+    let inner = format!("secrets_file={}", planted.join("secrets.yaml").display());
+    let run = user.run(&[
+        "manager", "register", "inner", "--flavor", "local", "--option", &inner,
+    ]);
+    fails_with(&run, 2, "of manager `team`");
+    let elsewhere = home.join("elsewhere");
+    let option = format!("secrets_file={}", elsewhere.join("secrets.yaml").display());
+    user.ok(&[
+        "manager", "register", "inner", "--flavor", "local", "--option", &option,
+    ]);
+    let text = fs::read_to_string(&managers).unwrap();
+    fs::write(
+        &managers,
+        text.replace(
+            &elsewhere.display().to_string(),
+            &planted.display().to_string(),
+        ),
+    )
+    .unwrap();
+    refused(
+        &user.attack(&["secret", "register", "x", "k=v", "-m", "inner"]),
+        "of manager `team`",
+    );
 
     // A grant written into flavors.yaml by hand, beyond what the flavor
     // asks for, is refused rather than honoured.
@@ -509,8 +539,9 @@ fn answers_errors_logs_and_output_cannot_inject_into_a_shell_or_a_terminal() {
     ]))
     .unwrap();
     assert_eq!(json["values"]["k"], hidden);
+    let quotes = "it's $(touch pwned) `touch pwned` \\' \u{1b}[2J\u{202e}";
     let env = user
-        .run(&["secret", "get", "lie_hidden", "-m", "liar", "-o", "env"])
+        .run(&["secret", "get", "lie_quotes", "-m", "liar", "-o", "env"])
         .ok()
         .stdout;
     let shell = Command::new("sh")
@@ -518,7 +549,8 @@ fn answers_errors_logs_and_output_cannot_inject_into_a_shell_or_a_terminal() {
         .current_dir(user.dir.path())
         .output()
         .unwrap();
-    assert_eq!(String::from_utf8(shell.stdout).unwrap(), hidden);
+    assert_eq!(String::from_utf8(shell.stdout).unwrap(), quotes);
+    assert!(!user.dir.path().join("pwned").exists());
 
     // Keys that are not what the user could have typed: a backend error.
     for (attack, needle) in [
@@ -622,6 +654,7 @@ fn what_a_flavor_makes_the_host_hold_stays_within_its_limits() {
     user.hostile_manager("hog", "x");
     for (attack, needle) in [
         ("hoard_fields", "crashed in get-secret"),
+        ("hoard_methods", "made secman hold more than"),
         ("random_flood", "crashed in get-secret"),
         ("huge_string", "memory limit of 16 MiB"),
         ("grow_memory", "memory limit of 16 MiB"),

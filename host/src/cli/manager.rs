@@ -78,13 +78,14 @@ impl RegisterArgs {
         let flavor = FlavorRegistry::load_named(&ctx.home, ctx.runtime()?, &self.flavor).await?;
         let mut config = ManagerConfig::new(&self.flavor);
         config.options = options(&flavor.info, &self.options)?;
+        let others = Managers::load(&ctx.home)?.folders_except(&self.name);
         for spec in &flavor.info.options {
             if let (OptionKind::StorageFile, Some(file)) =
                 (spec.kind, config.options.get(&spec.name))
             {
                 let folder = Path::new(file).parent().unwrap_or(Path::new("/"));
                 let own = ctx.home.storage_dir(&config.uuid);
-                if let Err(why) = ctx.home.check_storage_folder(folder, &own) {
+                if let Err(why) = ctx.home.check_storage_folder(folder, &own, &others) {
                     usage!("option `{}`: {why}", spec.name);
                 }
             }

@@ -7,7 +7,7 @@ use clap::{Args, Subcommand};
 
 use super::output::{Format, note, print, print_as, table};
 use super::{Context, input, usage};
-use crate::runtime::is_env_name;
+use crate::runtime::env_refusal;
 use crate::secret::{DEFAULT_SCHEMA, Schema, Secret, validate_name};
 use crate::session::{Access, Session};
 
@@ -169,13 +169,12 @@ impl GetArgs {
             SecretFormat::Json => print_as(Format::Json, &secret, String::new),
             SecretFormat::Yaml => print_as(Format::Yaml, &secret, String::new),
             SecretFormat::Env => {
-                // Keys come from the flavor: one that is not a variable
-                // name could smuggle shell syntax into an `eval`.
-                if let Some(key) = secret.values.keys().find(|k| !is_env_name(k)) {
+                // Keys and values come from the flavor: what is printed
+                // must only ever assign plain variables.
+                if let Some(why) = secret.values.iter().find_map(|(k, v)| env_refusal(k, v)) {
                     bail!(
-                        "secret `{}` has key `{key}`, which is not a shell variable name \
-                         (letters, digits and `_`), so --output env cannot print it: use \
-                         --output json",
+                        "secret `{}` cannot be printed with --output env: {why}. Use --output \
+                         json",
                         secret.name
                     );
                 }

@@ -10,6 +10,7 @@ mod bindings;
 mod cache;
 mod engine;
 mod error;
+mod heap;
 mod info;
 mod outbound;
 mod output;
@@ -17,7 +18,9 @@ mod sandbox;
 mod untrusted;
 
 use anyhow::Result;
+use std::time::Instant;
 use wasmtime::component::{HasSelf, Linker, ResourceAny};
+
 use wasmtime::{Engine, Store, Trap};
 
 use crate::home::Home;
@@ -25,13 +28,14 @@ use crate::secret::Secret;
 use bindings::{Flavor, FlavorPre, types};
 use cache::CompileCache;
 pub use cache::sha256_hex;
+use engine::Watchdog;
 pub use error::{FlavorError, LoadError};
 pub use info::{
     Capabilities, FlavorInfo, OptionKind, OptionSpec, RESERVED_OPTIONS, is_flavor_name,
 };
 pub use outbound::{AddressClass, Endpoint, HostPattern, Refusal};
 pub use sandbox::{Limits, LogLevel, SandboxSpec, SandboxState};
-pub use untrusted::{check_info, escape, escape_lines, is_env_name, quote};
+pub use untrusted::{check_info, env_refusal, escape, escape_lines, quote};
 
 /// The export every flavor has: the contract's `secrets-manager` interface.
 pub const FLAVOR_EXPORT: &str = "secman:flavor/secrets-manager@0.1.0";
@@ -52,6 +56,7 @@ const PROVIDED_IMPORTS: &[&str] = &[
 /// The engine, the linker and the compile cache.
 pub struct Runtime {
     engine: Engine,
+    watchdog: Watchdog,
     linker: Linker<SandboxState>,
     cache: CompileCache,
 }
@@ -60,7 +65,8 @@ impl Runtime {
     /// A runtime whose compiled components are cached in `home`'s cache.
     pub fn new(home: &Home) -> Result<Runtime> {
         let engine = engine::new_engine()?;
-        engine::start_epoch_clock(&engine);
+        let watchdog = Watchdog::default();
+        engine::start_clock(&engine, watchdog.clone());
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
@@ -68,6 +74,7 @@ impl Runtime {
         let cache = CompileCache::new(home, &engine)?;
         Ok(Runtime {
             engine,
+            watchdog,
             linker,
             cache,
         })
@@ -125,6 +132,7 @@ impl Runtime {
         })?;
         Ok(FlavorComponent {
             engine: self.engine.clone(),
+            watchdog: self.watchdog.clone(),
             pre,
         })
     }
@@ -133,6 +141,7 @@ impl Runtime {
 /// A checked, pre-instantiated flavor component.
 pub struct FlavorComponent {
     engine: Engine,
+    watchdog: Watchdog,
     pre: FlavorPre<SandboxState>,
 }
 
@@ -145,8 +154,8 @@ impl FlavorComponent {
             limits,
             ..SandboxSpec::default()
         };
-        let mut call =
-            Call::new(&self.engine, &spec).map_err(|e| LoadError::BadInfo(format!("{e:#}")))?;
+        let mut call = Call::new(&self.engine, &self.watchdog, &spec)
+            .map_err(|e| LoadError::BadInfo(format!("{e:#}")))?;
         let flavor = call
             .run("instantiate", async |store| {
                 self.pre.instantiate_async(store).await
@@ -172,7 +181,7 @@ impl FlavorComponent {
         spec: &SandboxSpec,
         options: &[(String, String)],
     ) -> Result<ManagerInstance, FlavorError> {
-        let mut call = Call::new(&self.engine, spec).map_err(|e| {
+        let mut call = Call::new(&self.engine, &self.watchdog, spec).map_err(|e| {
             FlavorError::Backend(format!(
                 "cannot set up the sandbox of flavor `{}`: {e:#}",
                 spec.flavor
@@ -317,6 +326,7 @@ fn to_wit(secret: &Secret) -> types::Secret {
 /// A store plus what is needed to turn its traps into clear errors.
 struct Call {
     store: Store<SandboxState>,
+    watchdog: Watchdog,
     flavor: String,
     operation: &'static str,
     limits: Limits,
@@ -326,9 +336,10 @@ struct Call {
 }
 
 impl Call {
-    fn new(engine: &Engine, spec: &SandboxSpec) -> Result<Call> {
+    fn new(engine: &Engine, watchdog: &Watchdog, spec: &SandboxSpec) -> Result<Call> {
         Ok(Call {
             store: spec.build_store(engine)?,
+            watchdog: watchdog.clone(),
             flavor: spec.flavor.clone(),
             operation: "instantiate",
             limits: spec.limits,
@@ -347,10 +358,25 @@ impl Call {
         let ticks = self.limits.timeout.as_millis() / engine::EPOCH_TICK.as_millis();
         self.store.set_epoch_deadline(ticks.max(1) as u64);
         self.store.set_hostcall_fuel(self.fuel);
-        // The epoch stops guest code; the timer also stops a call that
-        // waits in the host: on the network, or on file I/O, which runs on
-        // the blocking pool (see `SandboxSpec::build_store`).
+        // The epoch stops guest code; the timer stops a call that waits in
+        // the host on the network; the watchdog ends one blocked in a
+        // synchronous host call (see `engine`).
+        let watched = self.watchdog.arm(
+            Instant::now() + self.limits.timeout + engine::WATCHDOG_GRACE,
+            self.time_limit().to_string(),
+        );
+        let heap = heap::watch(
+            self.limits.host_heap(),
+            &format!(
+                "flavor `{}` made secman hold more than {} MiB of memory in {operation} and \
+                 was stopped",
+                self.flavor,
+                self.limits.host_heap() >> 20
+            ),
+        );
         let result = tokio::time::timeout(self.limits.timeout, call(&mut self.store)).await;
+        drop(heap);
+        drop(watched);
         match result {
             // A flavor that printed past its cap is stopped even if it
             // coped with the failed write.

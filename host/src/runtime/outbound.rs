@@ -148,8 +148,10 @@ impl AddressClass {
             [0xfe80..=0xfebf, ..] => AddressClass::LinkLocal,
             [0xfc00..=0xfdff, ..] | [0xfec0..=0xfeff, ..] => AddressClass::Private,
             [0xff00..=0xffff, ..] => AddressClass::Special,
-            // NAT64: the IPv4 address it reaches.
-            [0x64, 0xff9b, 0, 0, 0, 0, hi, lo] => embedded_v4(hi, lo),
+            // NAT64 and SIIT (IPv4-translated): the IPv4 address reached.
+            [0x64, 0xff9b, 0, 0, 0, 0, hi, lo] | [0, 0, 0, 0, 0xffff, 0, hi, lo] => {
+                embedded_v4(hi, lo)
+            }
             [0x64, 0xff9b, 1, ..] => AddressClass::Private,
             // 6to4: the IPv4 address of the relay's far side.
             [0x2002, hi, lo, ..] => embedded_v4(hi, lo),
@@ -422,6 +424,11 @@ fn vet(
 }
 
 impl WasiHttpHooks for OutboundPolicy {
+    /// What one write to a request body may buffer in the host.
+    fn p2_outgoing_body_chunk_size(&mut self) -> usize {
+        64 << 10
+    }
+
     fn send_request(
         &mut self,
         request: http::Request<WasiBody>,
@@ -847,6 +854,8 @@ mod tests {
             ("::ffff:a9fe:a9fe", AddressClass::LinkLocal),
             ("64:ff9b::a9fe:a9fe", AddressClass::LinkLocal),
             ("2002:a9fe:a9fe::1", AddressClass::LinkLocal),
+            ("::ffff:0:a9fe:a9fe", AddressClass::LinkLocal),
+            ("::ffff:0:7f00:1", AddressClass::Loopback),
             ("0.0.0.0", AddressClass::Special),
             ("::", AddressClass::Special),
             ("255.255.255.255", AddressClass::Special),

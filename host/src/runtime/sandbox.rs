@@ -18,7 +18,7 @@ use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use super::bindings::{Level, secman::flavor};
-use super::outbound::{Endpoint, HostPattern, OutboundPolicy, Refusal};
+use super::outbound::{Endpoint, HostPattern, MAX_RESPONSE_BODY, OutboundPolicy, Refusal};
 use super::output::CappedOutput;
 use super::untrusted::escape;
 
@@ -34,6 +34,15 @@ pub struct Limits {
     /// Bytes one call may return: a secret's names, keys and values, or
     /// the names a listing returns.
     pub result: usize,
+}
+
+impl Limits {
+    /// How much secman's own heap may grow during one call: what the
+    /// flavor may return and print, one response body, and room for the
+    /// host's own work.
+    pub fn host_heap(&self) -> usize {
+        self.result + 2 * self.output + MAX_RESPONSE_BODY as usize + (24 << 20)
+    }
 }
 
 impl Default for Limits {
@@ -54,8 +63,8 @@ pub struct SandboxSpec {
     pub flavor: String,
     /// A folder mounted read-write, at this path inside.
     pub storage: Option<PathBuf>,
-    /// Where that folder is on the host, when the path inside is not its
-    /// canonical path (it goes through a symbolic link).
+    /// Where that folder is on the host, when it is not at that path: the
+    /// checked folder held open by the session (`/proc/self/fd/N`).
     pub storage_on_host: Option<PathBuf>,
     /// Environment variables the flavor sees.
     pub env: Vec<(String, String)>,
@@ -132,11 +141,12 @@ impl SandboxSpec {
             .stderr(stderr.clone())
             .envs(&self.env)
             .max_random_size(MAX_RANDOM_BYTES)
-            // File I/O runs on tokio's blocking pool, not on the runtime's
-            // only thread: a flavor that opens a FIFO or a hung network
-            // file then blocks a pool thread, and the call's timer still
-            // fires. Set before the preopen, which copies it.
-            .allow_blocking_current_thread(false);
+            // A CLI runs one call at a time: do file I/O on this thread
+            // rather than hop to a blocking pool (tens of microseconds per
+            // operation). A call that blocks here (a FIFO, a hung network
+            // mount) is ended by the watchdog (see `engine`). Set before
+            // the preopen, which copies it.
+            .allow_blocking_current_thread(true);
         if let Some(dir) = &self.storage {
             let guest_path = dir
                 .to_str()
@@ -197,7 +207,8 @@ impl WasiHttpView for SandboxState {
     }
 }
 
-/// A memory cap over every linear memory of the instance together.
+/// A memory cap over every linear memory and table of the instance
+/// together.
 struct MemoryBudget {
     limit: usize,
     used: usize,
@@ -224,15 +235,24 @@ impl ResourceLimiter for MemoryBudget {
 
     fn table_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        Ok(desired <= MAX_TABLE_ELEMENTS)
+        // Table elements live in the host too: they count against the
+        // same budget, at the size of a reference.
+        let next = self.used + desired.saturating_sub(current) * TABLE_ELEMENT_BYTES;
+        if next > self.limit {
+            self.hit = true;
+            return Ok(false);
+        }
+        self.used = next;
+        Ok(true)
     }
 }
 
-const MAX_TABLE_ELEMENTS: usize = 1 << 20;
+/// What one table element costs the host.
+const TABLE_ELEMENT_BYTES: usize = 16;
 /// Live resources (host handles, and guest handles) one instance may hold.
 const MAX_RESOURCES: usize = 1000;
 /// Header bytes one `wasi:http` `fields` may hold.

@@ -35,39 +35,46 @@ const MAX_LONG_TEXT: usize = 1024;
 /// The longest error message of a flavor the host passes on.
 pub const MAX_MESSAGE: usize = 2048;
 
-/// Whether `c` could change what a terminal shows without being seen:
-/// a control character (C0, DEL, C1), a line or paragraph separator, or a
-/// Unicode format character (bidi overrides and isolates, zero-width
-/// characters, the byte order mark, tag characters).
+/// Whether `c` could change what a terminal shows without being seen, or
+/// be seen as nothing at all: a control character (C0, DEL, C1), a line or
+/// paragraph separator, a Unicode format character (category Cf: bidi
+/// overrides and isolates, zero-width characters, the byte order mark, tag
+/// characters), a default-ignorable character (variation selectors, the
+/// combining grapheme joiner, Hangul and Mongolian fillers), or the blank
+/// Braille pattern.
 ///
-/// The format characters are Unicode's general category Cf, listed here
-/// (as of Unicode 15.1) rather than pulled in with a table crate: the list
-/// is short and changes rarely.
+/// The sets are Unicode's (as of 15.1), listed here rather than pulled in
+/// with a table crate: they are short and change rarely.
 pub fn is_hidden(c: char) -> bool {
     c.is_control()
         || matches!(
             c,
             '\u{00AD}'
+                | '\u{034F}'
                 | '\u{0600}'..='\u{0605}'
                 | '\u{061C}'
                 | '\u{06DD}'
                 | '\u{070F}'
                 | '\u{0890}'..='\u{0891}'
                 | '\u{08E2}'
-                | '\u{180E}'
+                | '\u{115F}'..='\u{1160}'
+                | '\u{17B4}'..='\u{17B5}'
+                | '\u{180B}'..='\u{180F}'
                 | '\u{200B}'..='\u{200F}'
                 | '\u{2028}'..='\u{202E}'
-                | '\u{2060}'..='\u{2064}'
-                | '\u{2066}'..='\u{206F}'
+                | '\u{2060}'..='\u{206F}'
+                | '\u{2800}'
+                | '\u{3164}'
+                | '\u{FE00}'..='\u{FE0F}'
                 | '\u{FEFF}'
-                | '\u{FFF9}'..='\u{FFFB}'
+                | '\u{FFA0}'
+                | '\u{FFF0}'..='\u{FFFB}'
                 | '\u{110BD}'
                 | '\u{110CD}'
                 | '\u{13430}'..='\u{1343F}'
                 | '\u{1BCA0}'..='\u{1BCA3}'
                 | '\u{1D173}'..='\u{1D17A}'
-                | '\u{E0001}'
-                | '\u{E0020}'..='\u{E007F}'
+                | '\u{E0000}'..='\u{E0FFF}'
         )
 }
 
@@ -256,6 +263,13 @@ pub fn check_secret(
     }
     let mut map = BTreeMap::new();
     for (key, value) in values {
+        if key.chars().any(is_hidden) {
+            return Err(format!(
+                "it returned secret `{asked}` with key `{}`, which holds a character that \
+                 shows as nothing",
+                quote(&key, 80)
+            ));
+        }
         if map.contains_key(&key) {
             return Err(format!(
                 "it returned secret `{asked}` with key `{}` twice",
@@ -276,6 +290,109 @@ pub fn check_secret(
         )
     })?;
     Ok(secret)
+}
+
+/// Variables that make a shell, the dynamic loader or a common tool run
+/// code or look elsewhere for what it runs, compared without case (zsh ties
+/// `path` to `PATH`).
+const DANGEROUS_VARIABLES: &[&str] = &[
+    "PATH",
+    "IFS",
+    "CDPATH",
+    "ENV",
+    "BASH_ENV",
+    "SHELLOPTS",
+    "BASHOPTS",
+    "GLOBIGNORE",
+    "PROMPT_COMMAND",
+    "PS0",
+    "PS1",
+    "PS2",
+    "PS3",
+    "PS4",
+    "PROMPT",
+    "RPROMPT",
+    "PSVAR",
+    "HOME",
+    "SHELL",
+    "ZDOTDIR",
+    "FPATH",
+    "MANPATH",
+    "MODULE_PATH",
+    "MAILPATH",
+    "HISTFILE",
+    "TMPDIR",
+    "EDITOR",
+    "VISUAL",
+    "PAGER",
+    "BROWSER",
+    "LESSOPEN",
+    "LESSCLOSE",
+    "TERM",
+    "NODE_OPTIONS",
+    "NODE_PATH",
+    "PYTHONPATH",
+    "PYTHONSTARTUP",
+    "PYTHONHOME",
+    "PERL5OPT",
+    "PERL5LIB",
+    "PERLLIB",
+    "RUBYOPT",
+    "RUBYLIB",
+    "JAVA_TOOL_OPTIONS",
+    "_JAVA_OPTIONS",
+    "CLASSPATH",
+    "OPENSSL_CONF",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "CURL_CA_BUNDLE",
+    "REQUESTS_CA_BUNDLE",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "ALL_PROXY",
+    "NO_PROXY",
+    "SUDO_ASKPASS",
+];
+/// Prefixes of such variables.
+const DANGEROUS_PREFIXES: &[&str] = &[
+    "LD_",
+    "DYLD_",
+    "BASH_FUNC_",
+    "GCONV_",
+    "MALLOC_",
+    "LC_",
+    "GIT_",
+    "SSH_",
+    "XDG_",
+    "SECMAN_",
+];
+
+/// Why `key=value` cannot be printed for a shell's `eval` or an `.env`
+/// file, if it cannot: the key must be a plain variable name that changes
+/// nothing but itself, and the value must stay on one line (line-based
+/// `.env` readers would take a second line as another variable).
+pub fn env_refusal(key: &str, value: &str) -> Option<String> {
+    let upper = key.to_ascii_uppercase();
+    if !is_env_name(key) {
+        Some(format!(
+            "key `{}` is not a shell variable name (letters, digits and `_`)",
+            quote(key, 80)
+        ))
+    } else if DANGEROUS_VARIABLES.contains(&upper.as_str())
+        || DANGEROUS_PREFIXES.iter().any(|p| upper.starts_with(p))
+    {
+        Some(format!(
+            "key `{key}` would set a variable that changes how a shell or the programs it \
+             starts behave"
+        ))
+    } else if value.contains(['\n', '\r', '\0']) {
+        Some(format!(
+            "the value of key `{key}` spans lines, which an .env reader would take as more \
+             variables"
+        ))
+    } else {
+        None
+    }
 }
 
 /// Splits a listing into the names secman can address and the rest, each
@@ -428,9 +545,69 @@ mod tests {
     }
 
     #[test]
+    fn invisible_characters_are_hidden_too() {
+        for c in [
+            '\u{FE0F}',
+            '\u{3164}',
+            '\u{2800}',
+            '\u{034F}',
+            '\u{17B4}',
+            '\u{E0100}',
+        ] {
+            assert!(is_hidden(c), "U+{:04X}", c as u32);
+        }
+        for c in ['a', 'é', '日', ' ', '✓'] {
+            assert!(!is_hidden(c), "{c}");
+        }
+        let lookalike = check_secret(
+            "db",
+            "db".into(),
+            "arbitrary".into(),
+            vec![("password\u{FE0F}".into(), "v".into())],
+        );
+        assert!(lookalike.unwrap_err().contains("shows as nothing"));
+    }
+
+    #[test]
+    fn env_lines_set_only_plain_variables_on_one_line() {
+        assert_eq!(env_refusal("password", "hunter2"), None);
+        assert_eq!(env_refusal("aws_access_key_id", "x"), None);
+        for key in [
+            "PATH",
+            "path",
+            "IFS",
+            "PROMPT_COMMAND",
+            "BASH_ENV",
+            "LD_PRELOAD",
+            "DYLD_X",
+            "PS1",
+        ] {
+            assert!(
+                env_refusal(key, "x").unwrap().contains("changes how"),
+                "{key}"
+            );
+        }
+        assert!(
+            env_refusal("clé", "x")
+                .unwrap()
+                .contains("not a shell variable")
+        );
+        assert!(
+            env_refusal("k", "a\nLD_PRELOAD=/x")
+                .unwrap()
+                .contains("spans lines")
+        );
+    }
+
+    #[test]
     fn listings_keep_only_names_secman_can_address() {
-        let (valid, invalid) = check_names(vec!["ok".into(), "two\nlines".into(), "a/b".into()]);
+        let (valid, invalid) = check_names(vec![
+            "ok".into(),
+            "two\nlines".into(),
+            "a/b".into(),
+            "--help".into(),
+        ]);
         assert_eq!(valid, ["ok"]);
-        assert_eq!(invalid, ["two\\nlines", "a/b"]);
+        assert_eq!(invalid, ["two\\nlines", "a/b", "--help"]);
     }
 }

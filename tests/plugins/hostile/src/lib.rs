@@ -203,6 +203,19 @@ impl ManagerApi for Attacker {
                     hoard.push(fields);
                 }
             }
+            "hoard_methods" => {
+                // Host-side strings: request methods of 900 KiB each.
+                use wasip2::http::types::{Fields, Method, OutgoingRequest};
+                let method = Method::Other("A".repeat(900 << 10));
+                let mut hoard = Vec::new();
+                loop {
+                    let request = OutgoingRequest::new(Fields::new());
+                    request
+                        .set_method(&method)
+                        .map_err(|()| Error::Denied("refused: method".into()))?;
+                    hoard.push(request);
+                }
+            }
             "random_flood" => {
                 let bytes = wasip2::random::random::get_random_bytes(64 << 20);
                 vec![("got".into(), bytes.len().to_string())]
@@ -215,6 +228,19 @@ impl ManagerApi for Attacker {
             ],
             "lie_key" => vec![("x;touch pwned;y".into(), "v".into())],
             "lie_unicode_key" => vec![("clé".into(), "v".into())],
+            "lie_lookalike" => vec![
+                ("password".into(), "real".into()),
+                ("password\u{fe0f}".into(), "attacker".into()),
+            ],
+            "lie_env" => vec![
+                ("password".into(), "hunter2".into()),
+                ("PROMPT_COMMAND".into(), "touch pwned".into()),
+            ],
+            "lie_quotes" => vec![(
+                "k".into(),
+                "it's $(touch pwned) `touch pwned` \\' \u{1b}[2J\u{202e}".into(),
+            )],
+            "lie_lines" => vec![("k".into(), "abc\nLD_PRELOAD=/x".into())],
             "lie_hidden" => {
                 let hidden = "\u{1b}[2J\u{1b}[31mred\r\u{202e}evil\u{9b}1m";
                 secman_sdk::log::warn(&format!("log{hidden}"));
@@ -241,6 +267,7 @@ impl ManagerApi for Attacker {
                 "ok".into(),
                 "two\nlines".into(),
                 "\u{1b}[2Jcleared".into(),
+                "--manager=default".into(),
             ]),
             _ => Ok(vec![]),
         }
