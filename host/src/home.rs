@@ -122,12 +122,20 @@ impl Home {
     ) -> Result<StorageFolder, String> {
         self.check_storage_folder(folder, own, others)?;
         create_private_dir(folder).map_err(|e| format!("{e:#}"))?;
+        let expected = real_path(folder);
         let dir = File::open(folder)
             .map_err(|e| format!("cannot open storage folder {}: {e}", folder.display()))?;
         let by_fd = PathBuf::from(format!("/proc/self/fd/{}", dir.as_raw_fd()));
         match fs::read_link(&by_fd) {
             Ok(opened) => {
-                self.check_storage_folder(&opened, own, others)?;
+                if opened != expected {
+                    return Err(format!(
+                        "storage folder {} changed while secman opened it (it led to {}); \
+                         nothing was mounted: check what replaced it",
+                        folder.display(),
+                        opened.display()
+                    ));
+                }
                 Ok(StorageFolder {
                     _dir: dir,
                     mount: by_fd,
@@ -155,6 +163,14 @@ impl Home {
         own: &Path,
         others: &[(String, PathBuf)],
     ) -> Result<(), String> {
+        // `..` after a link leads out of the link's target: the kernel and
+        // a reading by name would disagree on where the folder is.
+        if folder.components().any(|c| c == Component::ParentDir) {
+            return Err(format!(
+                "folder {} cannot be a storage folder: give its path without `..`",
+                folder.display()
+            ));
+        }
         let typed = lexical(folder);
         let real = real_path(folder);
         if real == real_path(own) {
@@ -433,11 +449,15 @@ mod tests {
             base.join("state/stores"),
             base.join("cache/0123"),
             base.join("team/../state"),
+            base.join("mine/../elsewhere"),
             base.join("shared/team/inner"),
             base.join("shared"),
         ] {
             let err = check(&refused).unwrap_err();
-            assert!(err.contains("folder of its own"), "{refused:?}: {err}");
+            assert!(
+                err.contains("cannot be a storage folder"),
+                "{refused:?}: {err}"
+            );
         }
         if let Some(user_home) = dirs::home_dir() {
             assert!(check(&user_home).is_err());

@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
@@ -60,6 +61,10 @@ pub struct ManagerConfig {
     /// The flavor's options, as the user gave them.
     #[serde(default)]
     pub options: BTreeMap<String, String>,
+    /// The option that names the manager's storage file, if the user set
+    /// one: its folder is the manager's storage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage_option: Option<String>,
 }
 
 impl ManagerConfig {
@@ -71,6 +76,7 @@ impl ManagerConfig {
             scope: Scope::None,
             namespace: None,
             options: BTreeMap::new(),
+            storage_option: None,
         }
     }
 }
@@ -154,21 +160,28 @@ impl Managers {
         Ok((name, self.get(name)?))
     }
 
-    /// The folders that managers other than `name` may have been given as
-    /// storage: the folder of each option value that is an absolute path
-    /// (which kind of option it is, only its flavor knows).
-    pub fn folders_except(&self, name: &str) -> Vec<(String, std::path::PathBuf)> {
-        self.managers
-            .iter()
-            .filter(|(other, _)| *other != name)
-            .flat_map(|(other, config)| {
-                config.options.values().filter_map(move |value| {
-                    let path = std::path::Path::new(value);
-                    let folder = path.parent().filter(|_| path.is_absolute())?;
-                    Some((other.clone(), folder.to_path_buf()))
-                })
-            })
-            .collect()
+    /// The storage folders that managers other than `name` were given by
+    /// an option. A manager recorded before secman noted which option that
+    /// is counts the folder of every option that is an absolute path,
+    /// except `/`, which no storage folder may be.
+    pub fn folders_except(&self, name: &str) -> Vec<(String, PathBuf)> {
+        let mut folders = Vec::new();
+        for (other, config) in self.managers.iter().filter(|(other, _)| *other != name) {
+            let candidates: Vec<&String> = match &config.storage_option {
+                Some(option) => config.options.get(option).into_iter().collect(),
+                None => config.options.values().collect(),
+            };
+            for value in candidates {
+                let path = Path::new(value);
+                if let Some(folder) = path
+                    .parent()
+                    .filter(|f| path.is_absolute() && f.parent().is_some())
+                {
+                    folders.push((other.clone(), folder.to_path_buf()));
+                }
+            }
+        }
+        folders
     }
 
     /// The names of the managers using `flavor`.

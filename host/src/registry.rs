@@ -374,5 +374,21 @@ pub fn short(sha256: &str) -> &str {
 
 /// Reads a candidate flavor file, naming it in the error.
 pub fn read_flavor_file(path: &Path) -> Result<Vec<u8>> {
+    let size = std::fs::metadata(path)
+        .with_context(|| format!("cannot read flavor file {}", path.display()))?
+        .len();
+    if size > MAX_COMPONENT_BYTES {
+        bail!(
+            "flavor file {} is {} MiB, over the {} MiB secman takes",
+            path.display(),
+            size >> 20,
+            MAX_COMPONENT_BYTES >> 20
+        );
+    }
     std::fs::read(path).with_context(|| format!("cannot read flavor file {}", path.display()))
 }
+
+/// The largest component secman registers: componentize-py's and
+/// componentize-js's components, which carry a whole interpreter, are
+/// 10 to 40 MiB.
+const MAX_COMPONENT_BYTES: u64 = 128 << 20;

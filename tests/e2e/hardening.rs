@@ -545,7 +545,7 @@ fn answers_errors_logs_and_output_cannot_inject_into_a_shell_or_a_terminal() {
         .ok()
         .stdout;
     let shell = Command::new("sh")
-        .args(["-c", "eval \"$1\"; printf %s \"$k\"", "sh", &env])
+        .args(["-c", "eval \"$1\"; printf %s \"$LIE_QUOTES_K\"", "sh", &env])
         .current_dir(user.dir.path())
         .output()
         .unwrap();
@@ -563,25 +563,36 @@ fn answers_errors_logs_and_output_cannot_inject_into_a_shell_or_a_terminal() {
         assert!(!run.stderr.contains("secret-one"), "{}", run.stderr);
     }
     assert!(!user.dir.path().join("pwned").exists());
-    let run = user.attack(&[
-        "secret",
-        "get",
-        "lie_unicode_key",
-        "-m",
-        "liar",
-        "-o",
-        "env",
-    ]);
-    refused(&run, "not a shell variable name");
-    user.ok(&[
-        "secret",
-        "get",
-        "lie_unicode_key",
-        "-m",
-        "liar",
-        "-o",
-        "json",
-    ]);
+    refused(
+        &user.attack(&["secret", "get", "lie_lookalike", "-m", "liar"]),
+        "shows as nothing",
+    );
+
+    // `--output env` assigns only the user's variables, each on one line:
+    // a key never names a variable alone.
+    let env = user.attack(&["secret", "get", "lie_env", "-m", "liar", "-o", "env"]);
+    assert_eq!(
+        env.ok().stdout,
+        "LIE_ENV_PROMPT_COMMAND='touch pwned'\nLIE_ENV_PASSWORD='hunter2'\n"
+    );
+    for (attack, prefix, needle) in [
+        (
+            "lie_unicode_key",
+            "X_",
+            "cannot be part of a shell variable name",
+        ),
+        ("lie_env", "", "does not start a shell variable name"),
+        ("lie_env", "LD_", "changes how a shell"),
+        ("lie_lines", "X_", "spans lines"),
+    ] {
+        let args = [
+            "secret", "get", attack, "-m", "liar", "-o", "env", "--prefix", prefix,
+        ];
+        let run = user.attack(&args);
+        refused(&run, needle);
+        assert!(run.stdout.is_empty(), "{}", run.stdout);
+        user.ok(&["secret", "get", attack, "-m", "liar", "-o", "json"]);
+    }
 
     // Errors stay on one line, escaped and capped.
     let run = user.attack(&["secret", "get", "lie_error", "-m", "liar"]);
@@ -603,7 +614,9 @@ fn answers_errors_logs_and_output_cannot_inject_into_a_shell_or_a_terminal() {
     let run = user.attack(&["secret", "list", "-m", "lister"]).ok();
     assert_eq!(run.stdout, "ok\n");
     assert!(
-        run.stderr.contains(r"two\nlines") && run.stderr.contains(r"\u{1b}[2Jcleared"),
+        run.stderr.contains(r"two\nlines")
+            && run.stderr.contains(r"\u{1b}[2Jcleared")
+            && run.stderr.contains("--manager=default"),
         "{}",
         run.stderr
     );

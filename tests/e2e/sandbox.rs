@@ -354,6 +354,16 @@ fn options_and_identity_come_from_the_host() {
 #[test]
 fn an_import_the_host_does_not_provide_is_refused_at_registration() {
     let home = TestHome::new();
+    let wasm = std::fs::read(secman_test_plugins::UNKNOWN_IMPORT).unwrap();
+    let entry = format!("{}.cwasm", secman::runtime::sha256_hex(&wasm));
+    let entries = || -> Vec<PathBuf> {
+        std::fs::read_dir(crate::support::shared_cache())
+            .map(|dirs| dirs.map(|d| d.unwrap().path().join(&entry)).collect())
+            .unwrap_or_default()
+    };
+    for stale in entries() {
+        let _ = std::fs::remove_file(stale);
+    }
     let err = home.fails(
         &[
             "flavor",
@@ -367,4 +377,9 @@ fn an_import_the_host_does_not_provide_is_refused_at_registration() {
     assert!(err.contains("does not provide"), "{err}");
     let list = home.ok(&["flavor", "list"]);
     assert!(!list.contains("unknown-import"), "{list}");
+    // Refused from its imports alone: it was never compiled.
+    assert!(
+        !entries().iter().any(|e| e.exists()),
+        "the refused component was compiled"
+    );
 }

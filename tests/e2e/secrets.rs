@@ -33,7 +33,11 @@ fn a_registered_secret_reads_back_in_every_format() {
     assert_eq!(yaml, get_json(&home, "db"));
     assert_eq!(
         home.ok(&["secret", "get", "db", "--output", "env"]),
-        "password='s3cr3t'\nusername='admin'\n"
+        "DB_PASSWORD='s3cr3t'\nDB_USERNAME='admin'\n"
+    );
+    assert_eq!(
+        home.ok(&["secret", "get", "db", "-o", "env", "--prefix", "APP_"]),
+        "APP_PASSWORD='s3cr3t'\nAPP_USERNAME='admin'\n"
     );
     assert_eq!(
         home.ok(&["secret", "get", "db", "--key", "password"]),

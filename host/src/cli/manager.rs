@@ -88,6 +88,7 @@ impl RegisterArgs {
                 if let Err(why) = ctx.home.check_storage_folder(folder, &own, &others) {
                     usage!("option `{}`: {why}", spec.name);
                 }
+                config.storage_option = Some(spec.name.clone());
             }
         }
         (config.scope, config.namespace) = scope(&flavor.info, self.scope, self.namespace)?;

@@ -7,7 +7,7 @@ use clap::{Args, Subcommand};
 
 use super::output::{Format, note, print, print_as, table};
 use super::{Context, input, usage};
-use crate::runtime::env_refusal;
+use crate::runtime::{env_line, env_prefix};
 use crate::secret::{DEFAULT_SCHEMA, Schema, Secret, validate_name};
 use crate::session::{Access, Session};
 
@@ -116,7 +116,7 @@ enum SecretFormat {
     Json,
     /// The same as YAML.
     Yaml,
-    /// `KEY='VALUE'` lines, for a shell or an .env file.
+    /// `PREFIX_KEY='VALUE'` lines, for a shell or an .env file (see --prefix).
     Env,
 }
 
@@ -130,12 +130,21 @@ pub struct GetArgs {
     /// The output format.
     #[arg(short, long, value_enum, default_value_t)]
     output: SecretFormat,
+    /// With --output env, what starts each variable's name, before the key
+    /// in capitals [default: the secret's name in capitals, then `_`: `db`
+    /// gives DB_PASSWORD]. Keys come from the flavor, so they never name a
+    /// variable alone.
+    #[arg(long, value_name = "PREFIX")]
+    prefix: Option<String>,
     #[command(flatten)]
     manager: ManagerArg,
 }
 
 impl GetArgs {
     async fn run(self, ctx: &Context) -> Result<()> {
+        if self.prefix.is_some() && self.output != SecretFormat::Env {
+            usage!("--prefix only applies with --output env");
+        }
         let mut session = self.manager.open(ctx, Access::Read).await?;
         let secret = session
             .instance
@@ -170,21 +179,24 @@ impl GetArgs {
             SecretFormat::Yaml => print_as(Format::Yaml, &secret, String::new),
             SecretFormat::Env => {
                 // Keys and values come from the flavor: what is printed
-                // must only ever assign plain variables.
-                if let Some(why) = secret.values.iter().find_map(|(k, v)| env_refusal(k, v)) {
-                    bail!(
+                // must only ever assign plain variables of the user's.
+                let prefix = match &self.prefix {
+                    Some(prefix) => prefix.clone(),
+                    None => env_prefix(&secret.name),
+                };
+                let lines = secret
+                    .values
+                    .iter()
+                    .map(|(k, v)| env_line(&prefix, k, v))
+                    .collect::<Result<Vec<String>, String>>();
+                match lines {
+                    Ok(lines) => print(&lines.concat()),
+                    Err(why) => bail!(
                         "secret `{}` cannot be printed with --output env: {why}. Use --output \
                          json",
                         secret.name
-                    );
+                    ),
                 }
-                print(
-                    &secret
-                        .values
-                        .iter()
-                        .map(|(k, v)| format!("{k}={}\n", shell_quote(v)))
-                        .collect::<String>(),
-                )
             }
         }
     }
@@ -206,13 +218,10 @@ impl ListArgs {
             session.instance.list_secrets().await.with_context(|| {
                 format!("cannot list the secrets of manager `{}`", session.manager)
             })?;
-        if !skipped.is_empty() {
+        if let Some(skipped) = skipped {
             note(&format!(
-                "secman: warning: flavor `{}` listed {} name(s) that are not secret names secman \
-                 can address, left out: {}",
-                session.flavor,
-                skipped.len(),
-                skipped.join(", ")
+                "secman: warning: flavor `{}` listed {skipped}",
+                session.flavor
             ));
         }
         print_as(self.output, &names, || {
@@ -368,9 +377,4 @@ fn keys(values: &BTreeMap<String, String>) -> String {
         return "(none)".into();
     }
     values.keys().cloned().collect::<Vec<_>>().join(", ")
-}
-
-/// `value` in single quotes, safe for a POSIX shell and dotenv files.
-fn shell_quote(value: &str) -> String {
-    format!("'{}'", value.replace('\'', r"'\''"))
 }

@@ -114,13 +114,9 @@ impl CompileCache {
         })
     }
 
-    /// Loads the component whose bytes are `wasm` (with digest `sha256`),
-    /// compiling and storing it when there is no entry the host can vouch
-    /// for.
-    pub fn compile_cached(&self, engine: &Engine, wasm: &[u8], sha256: &str) -> Result<Component> {
-        if let Some(component) = self.load_vouched(engine, sha256) {
-            return Ok(component);
-        }
+    /// Compiles the component whose bytes are `wasm` (with digest
+    /// `sha256`) and stores it for [`CompileCache::load`].
+    pub fn compile(&self, engine: &Engine, wasm: &[u8], sha256: &str) -> Result<Component> {
         let compiled = engine.precompile_component(wasm)?;
         // A cache that cannot be written only costs speed.
         let _ = self.store(sha256, &compiled);
@@ -129,8 +125,9 @@ impl CompileCache {
         Ok(component)
     }
 
-    /// The cached entry for `sha256`, if it is one this host wrote.
-    fn load_vouched(&self, engine: &Engine, sha256: &str) -> Option<Component> {
+    /// The cached component whose digest is `sha256`, if there is an entry
+    /// this host can vouch for.
+    pub fn load(&self, engine: &Engine, sha256: &str) -> Option<Component> {
         let record = Record::parse(&fs::read_to_string(self.record(sha256)).ok()?)?;
         let entry = self.entry(sha256);
         let mut file = File::options()
@@ -225,23 +222,23 @@ mod tests {
         let wasm = crate::builtin::BUILTIN_FLAVORS[0].wasm;
         let sha = sha256_hex(wasm);
         let cache = CompileCache::new(&home, &engine).unwrap();
-        cache.compile_cached(&engine, wasm, &sha).unwrap();
+        cache.compile(&engine, wasm, &sha).unwrap();
         let entry = cache.entry(&sha);
         assert_eq!(entries(&cache), vec![entry.clone()]);
-        assert!(cache.load_vouched(&engine, &sha).is_some());
+        assert!(cache.load(&engine, &sha).is_some());
 
         // Rewritten with the same bytes: hashed again and still good.
         let bytes = fs::read(&entry).unwrap();
         fs::write(&entry, &bytes).unwrap();
-        assert!(cache.load_vouched(&engine, &sha).is_some());
+        assert!(cache.load(&engine, &sha).is_some());
 
         // Patched: refused, then compiled again and replaced.
         let mut patched = bytes.clone();
         let middle = patched.len() / 2;
         patched[middle] ^= 0xff;
         fs::write(&entry, &patched).unwrap();
-        assert!(cache.load_vouched(&engine, &sha).is_none());
-        cache.compile_cached(&engine, wasm, &sha).unwrap();
+        assert!(cache.load(&engine, &sha).is_none());
+        cache.compile(&engine, wasm, &sha).unwrap();
         assert_eq!(fs::read(&entry).unwrap(), bytes);
 
         // An entry nobody recorded (planted, or from another home): refused.
@@ -253,7 +250,7 @@ mod tests {
             &engine,
         )
         .unwrap();
-        assert!(other.load_vouched(&engine, &sha).is_none());
+        assert!(other.load(&engine, &sha).is_none());
     }
 
     #[test]

@@ -6,7 +6,8 @@
 //! maps, request methods and bodies, directory listings, buffered output,
 //! the answers it returns. Capping each of those one by one leaves the next
 //! one open, so secman counts its whole heap instead. While a call into a
-//! flavor runs, the heap may grow by at most that call's budget; an
+//! flavor runs, the heap may hold at most a budget more than when the
+//! flavor's instance was made; an
 //! allocation past it ends secman at once with an error naming the flavor
 //! (allocation cannot fail gracefully in Rust, and nothing the flavor
 //! started can be trusted to unwind). Between calls nothing is watched:
@@ -35,6 +36,7 @@ static ERROR: Mutex<String> = Mutex::new(String::new());
 
 impl CountingAllocator {
     fn grew(size: usize) {
+        let size = chunk(size);
         let now = IN_USE.fetch_add(size, Ordering::Relaxed) + size;
         if now > CEILING.load(Ordering::Relaxed) {
             over_budget();
@@ -57,20 +59,24 @@ unsafe impl GlobalAlloc for CountingAllocator {
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        IN_USE.fetch_sub(layout.size(), Ordering::Relaxed);
+        IN_USE.fetch_sub(chunk(layout.size()), Ordering::Relaxed);
         // SAFETY: as above.
         unsafe { System.dealloc(ptr, layout) }
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        if new_size > layout.size() {
-            Self::grew(new_size - layout.size());
-        } else {
-            IN_USE.fetch_sub(layout.size() - new_size, Ordering::Relaxed);
-        }
+        IN_USE.fetch_sub(chunk(layout.size()), Ordering::Relaxed);
+        Self::grew(new_size);
         // SAFETY: as above.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
+}
+
+/// What an allocation of `size` bytes costs the system's allocator: glibc
+/// adds a header and rounds up to 16 bytes, 32 at least. Counting requested
+/// bytes alone would let many tiny allocations cost many times their count.
+fn chunk(size: usize) -> usize {
+    (size.saturating_add(8 + 15) & !15).max(32)
 }
 
 /// Ends secman: the heap crossed the running call's ceiling. Nothing here
@@ -91,14 +97,22 @@ fn over_budget() -> ! {
     }
 }
 
+/// The bytes the heap holds now.
+pub fn in_use() -> usize {
+    IN_USE.load(Ordering::Relaxed)
+}
+
 /// Watches the heap for one call: until the returned guard is dropped, it
-/// may grow by at most `budget` bytes, or secman prints `error` and exits
-/// with status 1.
-pub fn watch(budget: usize, error: &str) -> Watched {
+/// may hold at most `budget` bytes more than `base` (what it held when the
+/// flavor's instance was made, so that what the flavor left from earlier
+/// calls counts too), or secman prints `error` and exits with status 1.
+pub fn watch(base: usize, budget: usize, error: &str) -> Watched {
     let line = format!("secman: error: {error}\n");
     *ERROR.lock().unwrap() = line;
-    let now = IN_USE.load(Ordering::Relaxed);
-    CEILING.store(now.saturating_add(budget), Ordering::Relaxed);
+    CEILING.store(base.saturating_add(budget), Ordering::Relaxed);
+    if in_use() > base.saturating_add(budget) {
+        over_budget();
+    }
     Watched(())
 }
 

@@ -15,6 +15,7 @@ mod info;
 mod outbound;
 mod output;
 mod sandbox;
+mod surface;
 mod untrusted;
 
 use anyhow::Result;
@@ -35,7 +36,8 @@ pub use info::{
 };
 pub use outbound::{AddressClass, Endpoint, HostPattern, Refusal};
 pub use sandbox::{Limits, LogLevel, SandboxSpec, SandboxState};
-pub use untrusted::{check_info, env_refusal, escape, escape_lines, quote};
+use surface::Surface;
+pub use untrusted::{check_info, env_line, env_prefix, escape, escape_lines, quote};
 
 /// The export every flavor has: the contract's `secrets-manager` interface.
 pub const FLAVOR_EXPORT: &str = "secman:flavor/secrets-manager@0.1.0";
@@ -88,37 +90,15 @@ impl Runtime {
             Some([0, b'a', b's', b'm', ..]) => {}
             _ => return Err(LoadError::NotWasm),
         }
-        let component = self
-            .cache
-            .compile_cached(&self.engine, wasm, sha256)
-            .map_err(|e| LoadError::Invalid(quote(&one_line(&format!("{e:#}")), 400)))?;
-        let ty = component.component_type();
-        if ty.get_export(&self.engine, FLAVOR_EXPORT).is_none() {
-            let found: Vec<String> = ty
-                .exports(&self.engine)
-                .map(|(n, _)| quote(n, 80))
-                .collect();
-            return Err(LoadError::NotAFlavor {
-                expected: FLAVOR_EXPORT,
-                found: if found.is_empty() {
-                    "nothing".into()
-                } else {
-                    found.join(", ")
-                },
-            });
-        }
-        let foreign: Vec<String> = ty
-            .imports(&self.engine)
-            .map(|(name, _)| name)
-            .filter(|name| !PROVIDED_IMPORTS.iter().any(|p| name.starts_with(p)))
-            .map(|name| quote(name, 80))
-            .collect();
-        if !foreign.is_empty() {
-            return Err(LoadError::UnsupportedImport(format!(
-                "{} (a flavor may import WASI 0.2, wasi:http and secman:flavor/log)",
-                foreign.join(", ")
-            )));
-        }
+        let component = match self.cache.load(&self.engine, sha256) {
+            Some(component) => component,
+            None => {
+                check_surface(wasm)?;
+                self.cache
+                    .compile(&self.engine, wasm, sha256)
+                    .map_err(|e| LoadError::Invalid(quote(&one_line(&format!("{e:#}")), 400)))?
+            }
+        };
         let pre = self
             .linker
             .instantiate_pre(&component)
@@ -136,6 +116,36 @@ impl Runtime {
             pre,
         })
     }
+}
+
+/// Refuses, before the costly compile, a component that does not export
+/// the contract or imports what the host does not provide.
+fn check_surface(wasm: &[u8]) -> Result<(), LoadError> {
+    let surface = Surface::read(wasm).map_err(|e| LoadError::Invalid(quote(&one_line(&e), 400)))?;
+    if !surface.exports.iter().any(|e| e == FLAVOR_EXPORT) {
+        let found: Vec<String> = surface.exports.iter().map(|n| quote(n, 80)).collect();
+        return Err(LoadError::NotAFlavor {
+            expected: FLAVOR_EXPORT,
+            found: if found.is_empty() {
+                "nothing".into()
+            } else {
+                found.join(", ")
+            },
+        });
+    }
+    let foreign: Vec<String> = surface
+        .imports
+        .iter()
+        .filter(|name| !PROVIDED_IMPORTS.iter().any(|p| name.starts_with(p)))
+        .map(|name| quote(name, 80))
+        .collect();
+    if !foreign.is_empty() {
+        return Err(LoadError::UnsupportedImport(format!(
+            "{} (a flavor may import WASI 0.2, wasi:http and secman:flavor/log)",
+            foreign.join(", ")
+        )));
+    }
+    Ok(())
 }
 
 /// A checked, pre-instantiated flavor component.
@@ -243,9 +253,9 @@ impl ManagerInstance {
             .map_err(|why| self.call.bad_answer(&why))
     }
 
-    /// The names of all secrets, sorted, and, escaped, the names the
+    /// The names of all secrets, sorted, and a note on the names the
     /// flavor listed that are not secret names secman can address.
-    pub async fn list_secrets(&mut self) -> Result<(Vec<String>, Vec<String>), FlavorError> {
+    pub async fn list_secrets(&mut self) -> Result<(Vec<String>, Option<String>), FlavorError> {
         let (api, manager) = (
             self.flavor.secman_flavor_secrets_manager().manager(),
             self.manager,
@@ -333,6 +343,8 @@ struct Call {
     /// The most a flavor may copy into the host per host call, and the
     /// most an answer may weigh as it is copied out.
     fuel: usize,
+    /// What the heap held before the instance was made.
+    heap_base: usize,
 }
 
 impl Call {
@@ -344,6 +356,7 @@ impl Call {
             operation: "instantiate",
             limits: spec.limits,
             fuel: spec.limits.result,
+            heap_base: heap::in_use(),
         })
     }
 
@@ -366,6 +379,7 @@ impl Call {
             self.time_limit().to_string(),
         );
         let heap = heap::watch(
+            self.heap_base,
             self.limits.host_heap(),
             &format!(
                 "flavor `{}` made secman hold more than {} MiB of memory in {operation} and \

@@ -175,7 +175,7 @@ impl SandboxSpec {
             log: FlavorLog {
                 flavor: self.flavor.clone(),
                 level: self.log_level,
-                remaining: MAX_LOG_MESSAGES,
+                remaining: MAX_LOG_BYTES,
             },
             stdout,
             stderr,
@@ -259,7 +259,8 @@ const MAX_RESOURCES: usize = 1000;
 const MAX_FIELDS_BYTES: usize = 16 << 10;
 /// The most random bytes one call may ask for.
 const MAX_RANDOM_BYTES: u64 = 1 << 20;
-const MAX_LOG_MESSAGES: usize = 1000;
+/// What a flavor's log messages may weigh in all, per instance.
+const MAX_LOG_BYTES: usize = 64 << 10;
 const MAX_LOG_MESSAGE_BYTES: usize = 4096;
 
 /// Where a flavor's `log` calls go: the host's stderr, filtered and capped.
@@ -283,14 +284,26 @@ impl flavor::log::Host for SandboxState {
         if level < log.level || log.remaining == 0 {
             return;
         }
-        log.remaining -= 1;
         let mut end = message.len().min(MAX_LOG_MESSAGE_BYTES);
         while !message.is_char_boundary(end) {
             end -= 1;
         }
+        let mut err = std::io::stderr().lock();
+        if end >= log.remaining {
+            log.remaining = 0;
+            let _ = writeln!(
+                err,
+                "secman: [{}] warn: its further messages were dropped: it logged more than {} \
+                 KiB",
+                log.flavor,
+                MAX_LOG_BYTES >> 10
+            );
+            return;
+        }
+        log.remaining -= end.max(1);
         let level = format!("{level:?}").to_lowercase();
         let _ = writeln!(
-            std::io::stderr(),
+            err,
             "secman: [{}] {level}: {}",
             log.flavor,
             escape(&message[..end])

@@ -40,8 +40,9 @@ pub const MAX_MESSAGE: usize = 2048;
 /// paragraph separator, a Unicode format character (category Cf: bidi
 /// overrides and isolates, zero-width characters, the byte order mark, tag
 /// characters), a default-ignorable character (variation selectors, the
-/// combining grapheme joiner, Hangul and Mongolian fillers), or the blank
-/// Braille pattern.
+/// combining grapheme joiner, Hangul and Mongolian fillers), or another
+/// character that shows as nothing (the blank Braille pattern, the Khitan
+/// filler).
 ///
 /// The sets are Unicode's (as of 15.1), listed here rather than pulled in
 /// with a table crate: they are short and change rarely.
@@ -72,6 +73,7 @@ pub fn is_hidden(c: char) -> bool {
                 | '\u{110BD}'
                 | '\u{110CD}'
                 | '\u{13430}'..='\u{1343F}'
+                | '\u{16FE4}'
                 | '\u{1BCA0}'..='\u{1BCA3}'
                 | '\u{1D173}'..='\u{1D17A}'
                 | '\u{E0000}'..='\u{E0FFF}'
@@ -367,40 +369,86 @@ const DANGEROUS_PREFIXES: &[&str] = &[
     "SECMAN_",
 ];
 
-/// Why `key=value` cannot be printed for a shell's `eval` or an `.env`
-/// file, if it cannot: the key must be a plain variable name that changes
-/// nothing but itself, and the value must stay on one line (line-based
-/// `.env` readers would take a second line as another variable).
-pub fn env_refusal(key: &str, value: &str) -> Option<String> {
-    let upper = key.to_ascii_uppercase();
-    if !is_env_name(key) {
-        Some(format!(
-            "key `{}` is not a shell variable name (letters, digits and `_`)",
+/// The `.env` line that sets `value` under `prefix` + `key` (uppercased),
+/// for a shell's `eval` or an `.env` file, or why there is none.
+///
+/// The flavor chooses the keys, so a variable name is never a key alone:
+/// the user's prefix (by default the secret's name) comes first, and the
+/// names that change how a shell, the dynamic loader or a common tool
+/// behave are refused besides. The value is single-quoted and must stay on
+/// one line (line-based `.env` readers would take a second line as another
+/// variable).
+pub fn env_line(prefix: &str, key: &str, value: &str) -> Result<String, String> {
+    if !is_env_name(prefix) {
+        return Err(format!(
+            "the prefix `{}` does not start a shell variable name (letters, digits and `_`, \
+             not starting with a digit)",
+            quote(prefix, 80)
+        ));
+    }
+    let name = format!("{prefix}{}", key.to_ascii_uppercase());
+    if !is_env_name(&name) {
+        return Err(format!(
+            "key `{}` cannot be part of a shell variable name (letters, digits and `_`)",
             quote(key, 80)
-        ))
-    } else if DANGEROUS_VARIABLES.contains(&upper.as_str())
+        ));
+    }
+    let upper = name.to_ascii_uppercase();
+    if DANGEROUS_VARIABLES.contains(&upper.as_str())
         || DANGEROUS_PREFIXES.iter().any(|p| upper.starts_with(p))
     {
-        Some(format!(
-            "key `{key}` would set a variable that changes how a shell or the programs it \
-             starts behave"
-        ))
-    } else if value.contains(['\n', '\r', '\0']) {
-        Some(format!(
+        return Err(format!(
+            "`{name}` would set a variable that changes how a shell or the programs it starts \
+             behave: choose another --prefix"
+        ));
+    }
+    if value.contains(['\n', '\r', '\0']) {
+        return Err(format!(
             "the value of key `{key}` spans lines, which an .env reader would take as more \
              variables"
-        ))
-    } else {
-        None
+        ));
     }
+    Ok(format!("{name}='{}'\n", value.replace('\'', r"'\''")))
 }
 
-/// Splits a listing into the names secman can address and the rest, each
-/// escaped for a message.
-pub fn check_names(names: Vec<String>) -> (Vec<String>, Vec<String>) {
+/// The prefix of a secret's variables when the user names none: its name,
+/// uppercased, each character a variable name cannot hold made `_`, then
+/// `_` (`db-creds` gives `DB_CREDS_`).
+pub fn env_prefix(secret: &str) -> String {
+    let mut prefix: String = secret
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if prefix.starts_with(|c: char| c.is_ascii_digit()) {
+        prefix.insert(0, '_');
+    }
+    prefix + "_"
+}
+
+/// Splits a listing into the names secman can address and a note on the
+/// rest: how many, and the first few, escaped.
+pub fn check_names(names: Vec<String>) -> (Vec<String>, Option<String>) {
     let (valid, invalid): (Vec<String>, Vec<String>) =
         names.into_iter().partition(|n| validate_name(n).is_ok());
-    (valid, invalid.iter().map(|n| quote(n, 80)).collect())
+    if invalid.is_empty() {
+        return (valid, None);
+    }
+    let mut shown: Vec<String> = invalid.iter().take(5).map(|n| quote(n, 80)).collect();
+    if invalid.len() > shown.len() {
+        shown.push(format!("and {} more", invalid.len() - shown.len()));
+    }
+    let note = format!(
+        "{} name(s) that are not secret names secman can address, left out: {}",
+        invalid.len(),
+        shown.join(", ")
+    );
+    (valid, Some(note))
 }
 
 #[cfg(test)]
@@ -569,45 +617,56 @@ mod tests {
     }
 
     #[test]
-    fn env_lines_set_only_plain_variables_on_one_line() {
-        assert_eq!(env_refusal("password", "hunter2"), None);
-        assert_eq!(env_refusal("aws_access_key_id", "x"), None);
-        for key in [
-            "PATH",
-            "path",
-            "IFS",
-            "PROMPT_COMMAND",
-            "BASH_ENV",
-            "LD_PRELOAD",
-            "DYLD_X",
-            "PS1",
-        ] {
+    fn env_lines_set_only_prefixed_variables_on_one_line() {
+        assert_eq!(env_prefix("db-creds.prod"), "DB_CREDS_PROD_");
+        assert_eq!(env_prefix("1db"), "_1DB_");
+        assert_eq!(
+            env_line("DB_", "password", "it's").unwrap(),
+            "DB_PASSWORD='it'\\''s'\n"
+        );
+        // A key can no longer name a dangerous variable by itself...
+        for key in ["PATH", "PROMPT_COMMAND", "RPS1", "LD_PRELOAD"] {
             assert!(
-                env_refusal(key, "x").unwrap().contains("changes how"),
+                env_line("DB_", key, "x").unwrap().starts_with("DB_"),
                 "{key}"
             );
         }
+        // ...and a prefix that would let it is refused too.
+        for (prefix, key) in [
+            ("LD_", "preload"),
+            ("", "PATH"),
+            ("PS", "1"),
+            ("BASH_", "env"),
+        ] {
+            assert!(env_line(prefix, key, "x").is_err(), "{prefix}{key}");
+        }
         assert!(
-            env_refusal("clé", "x")
-                .unwrap()
-                .contains("not a shell variable")
+            env_line("DB_", "clé", "x")
+                .unwrap_err()
+                .contains("cannot be part")
         );
         assert!(
-            env_refusal("k", "a\nLD_PRELOAD=/x")
-                .unwrap()
+            env_line("DB_", "k", "a\nLD_PRELOAD=/x")
+                .unwrap_err()
                 .contains("spans lines")
         );
     }
 
     #[test]
     fn listings_keep_only_names_secman_can_address() {
-        let (valid, invalid) = check_names(vec![
+        let (valid, note) = check_names(vec![
             "ok".into(),
             "two\nlines".into(),
             "a/b".into(),
             "--help".into(),
         ]);
         assert_eq!(valid, ["ok"]);
-        assert_eq!(invalid, ["two\\nlines", "a/b", "--help"]);
+        assert_eq!(
+            note.unwrap(),
+            "3 name(s) that are not secret names secman can address, left out: two\\nlines, \
+             a/b, --help"
+        );
+        let (_, note) = check_names((0..1000).map(|i| format!("bad/{i}")).collect());
+        assert!(note.unwrap().ends_with("bad/4, and 995 more"));
     }
 }
