@@ -4,12 +4,12 @@
 #
 # After `start_peers`:
 #   SECMAN_TEST_PYTHON                  Python with PyYAML, boto3, awscli
+#   SECMAN_TEST_ZENML_PYTHON            Python with ZenML 0.52.0, PyYAML, Hypothesis
 #   SECMAN_TEST_MOTO_URL                moto_server (AWS), signatures checked
 #   SECMAN_TEST_AWS_ACCESS_KEY_ID       an access key moto accepts
 #   SECMAN_TEST_AWS_SECRET_ACCESS_KEY
 
 peers_cache=${SECMAN_CI_CACHE:-$HOME/.cache/secman-ci}
-peers_venv=$peers_cache/venv
 peers_logs=$(mktemp -d)
 peers_pids=()
 
@@ -21,18 +21,19 @@ stop_peers() {
 }
 trap stop_peers EXIT
 
-# Installs the Python packages the tests use, reusing the virtualenv while
-# tests/peers/requirements.txt is unchanged.
+# Installs the packages of requirements file $2 into the cached virtualenv
+# $1, reusing it while the file is unchanged, and prints its Python.
 ensure_venv() {
-    local requirements=tests/peers/requirements.txt stamp=$peers_venv/.requirements
+    local venv=$peers_cache/$1 requirements=$2
+    local stamp=$venv/.requirements
     if ! cmp -s "$requirements" "$stamp" 2>/dev/null; then
-        echo "peers: installing the tests' Python packages into $peers_venv" >&2
-        rm -rf "$peers_venv"
-        python3 -m venv "$peers_venv"
-        "$peers_venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
+        echo "peers: installing $requirements into $venv" >&2
+        rm -rf "$venv"
+        python3 -m venv "$venv"
+        "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements" >&2
         cp "$requirements" "$stamp"
     fi
-    export SECMAN_TEST_PYTHON=$peers_venv/bin/python
+    echo "$venv/bin/python"
 }
 
 # A TCP port nothing listens on now.
@@ -58,7 +59,7 @@ wait_for_port() {
 start_moto() {
     local port log=$peers_logs/moto.log
     port=$(free_port)
-    INITIAL_NO_AUTH_ACTION_COUNT=3 "$peers_venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
+    INITIAL_NO_AUTH_ACTION_COUNT=3 "$(dirname "$SECMAN_TEST_PYTHON")/moto_server" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
     peers_pids+=($!)
     wait_for_port "$port" moto "$log"
     export SECMAN_TEST_MOTO_URL=http://127.0.0.1:$port
@@ -66,6 +67,8 @@ start_moto() {
 }
 
 start_peers() {
-    ensure_venv
+    SECMAN_TEST_PYTHON=$(ensure_venv venv tests/peers/requirements.txt)
+    SECMAN_TEST_ZENML_PYTHON=$(ensure_venv zenml-venv tests/peers/zenml-requirements.txt)
+    export SECMAN_TEST_PYTHON SECMAN_TEST_ZENML_PYTHON
     start_moto
 }

@@ -1,11 +1,15 @@
 //! Stores written by ZenML are read by secman, and the other way round.
+//!
+//! The oracle is ZenML 0.52.0's own `LocalSecretsManager`, driven by
+//! `tests/peers/zenml_local.py`: what it writes, how it reads, and what it
+//! writes when it does the same thing secman did.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use serde_json::{Value, json};
 
-use crate::support::{TestHome, python};
+use crate::support::{TestHome, peer, peer_script};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/zenml");
 
@@ -14,16 +18,19 @@ fn zenml_manager(home: &TestHome, store: &Path) {
     home.local_manager("zen", store);
 }
 
-/// Runs ZenML's store rules (`zenml_local_store.py`) with PyYAML.
-fn zenml(command: &str, store: &Path, input: Option<&Value>) -> Value {
-    let mut child = Command::new(python())
-        .arg(Path::new(FIXTURES).join("zenml_local_store.py"))
+/// Runs ZenML's own local secrets manager on `store`: `decode` prints
+/// every secret as ZenML gets it; `register` and `update` take secrets
+/// (`[{"name", "schema", "values"}]`) on stdin; `delete` takes names.
+fn zenml(command: &str, store: &Path, names: &[&str], input: Option<&Value>) -> Value {
+    let mut child = Command::new(peer("SECMAN_TEST_ZENML_PYTHON"))
+        .arg(peer_script("zenml_local.py"))
         .args([command, store.to_str().unwrap()])
+        .args(names)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("cannot run python");
+        .expect("cannot run ZenML");
     let stdin = child.stdin.take().unwrap();
     if let Some(input) = input {
         serde_json::to_writer(stdin, input).unwrap();
@@ -33,7 +40,7 @@ fn zenml(command: &str, store: &Path, input: Option<&Value>) -> Value {
     let output = child.wait_with_output().unwrap();
     assert!(
         output.status.success(),
-        "ZenML's rules failed on {}: {}",
+        "ZenML failed on {}: {}",
         store.display(),
         String::from_utf8_lossy(&output.stderr)
     );
@@ -42,6 +49,11 @@ fn zenml(command: &str, store: &Path, input: Option<&Value>) -> Value {
     } else {
         serde_json::from_slice(&output.stdout).unwrap()
     }
+}
+
+/// Every secret of `store`, as ZenML gets it.
+fn zenml_decode(store: &Path) -> Value {
+    zenml("decode", store, &[], None)
 }
 
 fn fixture_copy(home: &TestHome) -> PathBuf {
@@ -130,7 +142,7 @@ fn what_secman_writes_decodes_by_zenml_rules() {
         "password=p",
     ]);
 
-    let decoded = zenml("decode", &store, None);
+    let decoded = zenml_decode(&store);
     let values: serde_json::Map<String, Value> = tricky
         .iter()
         .map(|(k, v)| (k.to_string(), json!(v)))
@@ -164,9 +176,15 @@ fn what_zenml_writes_secman_reads() {
     let secrets = json!({
         "api": {"schema": "arbitrary", "values": {
             "token": "tok: en\n#1 ✓", "number": "007", "empty": "", "null_word": "null"}},
-        "mysql_db": {"schema": "mysql", "values": {"user": "root", "password": "pw"}},
+        "login": {"schema": "basic_auth", "values": {"username": "root", "password": "pw"}},
     });
-    zenml("encode", &store, Some(&secrets));
+    let as_list: Vec<Value> = secrets
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(name, s)| json!({"name": name, "schema": s["schema"], "values": s["values"]}))
+        .collect();
+    zenml("register", &store, &[], Some(&json!(as_list)));
     zenml_manager(&home, &store);
     for (name, secret) in secrets.as_object().unwrap() {
         let got: Value =
@@ -185,7 +203,7 @@ fn an_empty_store_file_as_zenml_creates_it_is_an_empty_store() {
     zenml_manager(&home, &store);
     assert_eq!(home.ok(&["secret", "list", "-m", "zen"]), "");
     home.ok(&["secret", "register", "a", "k=v", "-m", "zen"]);
-    assert_eq!(zenml("decode", &store, None)["a"]["values"]["k"], "v");
+    assert_eq!(zenml_decode(&store)["a"]["values"]["k"], "v");
 }
 
 #[test]
@@ -218,4 +236,215 @@ fn a_corrupt_store_gives_a_clear_error_and_is_left_untouched() {
         err.contains("`password`") && err.contains("`db`") && !err.contains("not base64!"),
         "{err}"
     );
+}
+
+/// `values` as a JSON map.
+fn values(pairs: &[(&str, &str)]) -> Value {
+    Value::Object(
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), json!(v)))
+            .collect(),
+    )
+}
+
+/// `secret register NAME KEY=VALUE...` through secman.
+fn secman_register(home: &TestHome, name: &str, content: &Value) {
+    let pairs: Vec<String> = content
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| format!("{k}={}", v.as_str().unwrap()))
+        .collect();
+    let mut args = vec!["secret", "register", name, "-m", "zen"];
+    args.extend(pairs.iter().map(String::as_str));
+    home.ok(&args);
+}
+
+/// Names and keys that YAML 1.1 reads as something else unless quoted.
+const MISREAD: &[&str] = &[
+    "yes",
+    "No",
+    "on",
+    "OFF",
+    "true",
+    "null",
+    "1_000",
+    "1__",
+    "0x1F",
+    "017",
+    "+1",
+    "1e3",
+    "2001-12-14",
+    "=",
+    ".inf",
+    ".NaN",
+];
+
+#[test]
+fn names_and_keys_yaml_1_1_misreads_are_written_as_zenml_writes_them() {
+    let home = TestHome::new();
+    let ours = home.store_file("secman.yaml");
+    let theirs = home.path().join("zenml-wrote.yaml");
+    zenml_manager(&home, &ours);
+    let long = "n".repeat(130);
+    let content = values(&[
+        ("yes", "1"),
+        ("on", "line\nbreak"),
+        ("null", ""),
+        ("clé", "ünïcödé"),
+        ("k", "yes"),
+    ]);
+    let mut names: Vec<&str> = MISREAD.to_vec();
+    names.push(&long);
+    for name in &names {
+        secman_register(&home, name, &content);
+        let secret = json!([{"name": name, "schema": "arbitrary", "values": content}]);
+        zenml("register", &theirs, &[], Some(&secret));
+    }
+    assert_eq!(
+        std::fs::read_to_string(&ours).unwrap(),
+        std::fs::read_to_string(&theirs).unwrap(),
+        "secman's store is not the bytes ZenML writes for the same secrets"
+    );
+    let decoded = zenml_decode(&ours);
+    for name in &names {
+        assert_eq!(
+            decoded[*name],
+            json!({"schema": "arbitrary", "values": content}),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn a_command_on_a_store_zenml_wrote_changes_only_its_secret() {
+    let home = TestHome::new();
+    let written = home.path().join("zenml.yaml");
+    // What ZenML users have: names secman can address and names it
+    // cannot (`12:30`, `clé`, spaces), keys and values YAML misreads.
+    let long = "x".repeat(200);
+    let mut names: Vec<String> = MISREAD.iter().map(|n| n.to_string()).collect();
+    names.extend(
+        [
+            "12:30",
+            "clé",
+            "a b",
+            "<<",
+            "~",
+            "2001-12-14 21:59:43",
+            &long,
+            "-dash",
+        ]
+        .iter()
+        .map(|n| n.to_string()),
+    );
+    names.extend((0..38).map(|i| format!("s{i:02}")));
+    let secrets: Vec<Value> = names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let content = values(&[
+                ("on", "x"),
+                ("yes", &format!("value {i}\nwith: yaml #")),
+                ("clé", "秘密"),
+                ("n", &i.to_string()),
+            ]);
+            json!({"name": name, "schema": "arbitrary", "values": content})
+        })
+        .collect();
+    assert!(secrets.len() >= 62);
+    zenml("register", &written, &[], Some(&json!(secrets)));
+    let before = zenml_decode(&written);
+    assert!(
+        before
+            .as_object()
+            .unwrap()
+            .values()
+            .all(|s| s.get("error").is_none()),
+        "{before}"
+    );
+
+    // secman reads every secret it can address as ZenML does.
+    let ours = home.store_file("secrets.yaml");
+    std::fs::copy(&written, &ours).unwrap();
+    zenml_manager(&home, &ours);
+    for name in MISREAD.iter().chain(&["s00", "s37"]) {
+        let got: Value =
+            serde_json::from_str(&home.ok(&["secret", "get", name, "-m", "zen", "-o", "json"]))
+                .unwrap();
+        assert_eq!(got["values"], before[*name]["values"], "{name}");
+    }
+    assert_eq!(
+        std::fs::read(&ours).unwrap(),
+        std::fs::read(&written).unwrap()
+    );
+
+    // Each command, done by secman and by ZenML on copies: the same bytes,
+    // and ZenML reads everything else as before.
+    let new_content = values(&[("yes", "new"), ("k", "v")]);
+    let updated = {
+        let mut content = before["on"]["values"].clone();
+        content["n"] = json!("updated");
+        content
+    };
+    type Zen = fn(&Path, &Value);
+    let commands: [(&[&str], Zen, &str, Option<Value>); 3] = [
+        (
+            &["secret", "register", "Off", "yes=new", "k=v"],
+            |store, c| {
+                zenml(
+                    "register",
+                    store,
+                    &[],
+                    Some(&json!([{"name": "Off", "schema": "arbitrary", "values": c}])),
+                );
+            },
+            "Off",
+            Some(new_content.clone()),
+        ),
+        (
+            &["secret", "update", "on", "n=updated"],
+            |store, c| {
+                zenml(
+                    "update",
+                    store,
+                    &[],
+                    Some(&json!([{"name": "on", "schema": "arbitrary", "values": c}])),
+                );
+            },
+            "on",
+            Some(updated.clone()),
+        ),
+        (
+            &["secret", "delete", "1_000", "--yes"],
+            |store, _| {
+                zenml("delete", store, &["1_000"], None);
+            },
+            "1_000",
+            None,
+        ),
+    ];
+    for (args, zen, changed, content) in commands {
+        std::fs::copy(&written, &ours).unwrap();
+        let theirs = home.path().join("zenml-did.yaml");
+        std::fs::copy(&written, &theirs).unwrap();
+        let mut args = args.to_vec();
+        args.extend(["-m", "zen"]);
+        home.ok(&args);
+        zen(&theirs, content.as_ref().unwrap_or(&Value::Null));
+        assert_eq!(
+            std::fs::read_to_string(&ours).unwrap(),
+            std::fs::read_to_string(&theirs).unwrap(),
+            "{args:?}: secman's store is not the bytes ZenML writes"
+        );
+        let mut expected = before.clone();
+        match &content {
+            Some(content) => expected[changed] = json!({"schema": "arbitrary", "values": content}),
+            None => {
+                expected.as_object_mut().unwrap().remove(changed);
+            }
+        }
+        assert_eq!(zenml_decode(&ours), expected, "{args:?}");
+    }
 }

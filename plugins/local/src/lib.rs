@@ -7,12 +7,13 @@
 //!   zenml_schema_name: arbitrary # the schema, in plain text
 //! ```
 //!
-//! Every operation reads the whole file and writes it back whole, to a temp
-//! file that is synced and renamed over the original, so a reader or a
-//! killed writer never leaves half a file. The host serialises writers that
-//! share a storage folder, so no update is lost.
+//! The file is exactly what ZenML's `yaml.dump` writes ([`pyyaml`]). A
+//! command reads the file, parses only the secret it needs ([`store`]), and
+//! writes the file back to a temp file that is synced and renamed over the
+//! original, so a reader or a killed writer never leaves half a file; every
+//! secret it did not change keeps its bytes. The host serialises writers
+//! that share a storage folder, so no update is lost.
 
-use std::collections::BTreeMap;
 use std::fs;
 use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
@@ -23,8 +24,9 @@ use secman_sdk::{
     Capabilities, Error, Flavor, FlavorInfo, Manager, ManagerApi, OptionSpec, Options, Secret,
 };
 
+mod pyyaml;
 mod store;
-use store::Store;
+use store::{Store, Values};
 
 /// The key under which ZenML keeps a secret's schema, not base64-encoded.
 const SCHEMA_KEY: &str = "zenml_schema_name";
@@ -82,39 +84,44 @@ impl ManagerApi for LocalManager {
 
     fn register_secret(&self, secret: Secret) -> Result<(), Error> {
         let mut store = self.read()?;
-        if store.contains_key(&secret.name) {
+        if store.contains(&secret.name) {
             return Err(Error::AlreadyExists(format!(
                 "secret `{}` already exists in {}",
                 secret.name,
                 self.path.display()
             )));
         }
-        store.insert(secret.name.clone(), encode(&secret));
+        store.set(&secret.name, encode(&secret));
         self.write(&store)
     }
 
     fn get_secret(&self, name: String) -> Result<Secret, Error> {
-        let mut store = self.read()?;
-        let stored = store.remove(&name).ok_or_else(|| self.not_found(&name))?;
+        let store = self.read()?;
+        let stored = store
+            .get(&name)
+            .map_err(|e| self.format_error(e))?
+            .ok_or_else(|| self.not_found(&name))?;
         self.decode(name, stored)
     }
 
     fn get_all_secret_keys(&self) -> Result<Vec<String>, Error> {
-        Ok(self.read()?.into_keys().collect())
+        Ok(self.read()?.names().map(String::from).collect())
     }
 
     fn update_secret(&self, secret: Secret) -> Result<(), Error> {
         let mut store = self.read()?;
-        let stored = store
-            .get_mut(&secret.name)
-            .ok_or_else(|| self.not_found(&secret.name))?;
-        *stored = encode(&secret);
+        if !store.contains(&secret.name) {
+            return Err(self.not_found(&secret.name));
+        }
+        store.set(&secret.name, encode(&secret));
         self.write(&store)
     }
 
     fn delete_secret(&self, name: String) -> Result<(), Error> {
         let mut store = self.read()?;
-        store.remove(&name).ok_or_else(|| self.not_found(&name))?;
+        if !store.remove(&name) {
+            return Err(self.not_found(&name));
+        }
         self.write(&store)
     }
 
@@ -138,26 +145,26 @@ impl LocalManager {
     fn read(&self) -> Result<Store, Error> {
         let text = match fs::read_to_string(&self.path) {
             Ok(text) => text,
-            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(Store::new()),
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(Store::default()),
             Err(e) => return Err(self.io_error("read", e)),
         };
-        store::parse(&text).map_err(|e| {
-            Error::Backend(format!(
-                "{} is not a valid secrets store: expected {} at line {}, column {}. The file \
-                 was left untouched; repair it or point the manager's `secrets_file` option \
-                 elsewhere",
-                self.path.display(),
-                e.expected,
-                e.line,
-                e.column
-            ))
-        })
+        Store::parse(text).map_err(|e| self.format_error(e))
+    }
+
+    fn format_error(&self, e: store::FormatError) -> Error {
+        Error::Backend(format!(
+            "{} is not a valid secrets store: expected {} at line {}, column {}. The file was \
+             left untouched; repair it or point the manager's `secrets_file` option elsewhere",
+            self.path.display(),
+            e.expected,
+            e.line,
+            e.column
+        ))
     }
 
     /// Replaces the store atomically: write a temp file, sync it, rename it.
     fn write(&self, store: &Store) -> Result<(), Error> {
-        let text = store::render(store)
-            .map_err(|e| Error::Backend(format!("cannot encode the store: {e}")))?;
+        let text = store.render();
         // One temp name is enough: the host lets one writer at a time in.
         let tmp = self.path.with_file_name(format!(
             ".{}.secman-tmp",
@@ -178,7 +185,7 @@ impl LocalManager {
         })
     }
 
-    fn decode(&self, name: String, mut stored: BTreeMap<String, String>) -> Result<Secret, Error> {
+    fn decode(&self, name: String, mut stored: Values) -> Result<Secret, Error> {
         let schema = stored
             .remove(SCHEMA_KEY)
             .unwrap_or_else(|| "arbitrary".into());
@@ -225,8 +232,8 @@ impl LocalManager {
 }
 
 /// ZenML's encoding: every value base64 on its own, the schema in plain text.
-fn encode(secret: &Secret) -> BTreeMap<String, String> {
-    let mut encoded: BTreeMap<String, String> = secret
+fn encode(secret: &Secret) -> Values {
+    let mut encoded: Values = secret
         .values
         .iter()
         .map(|(key, value)| (key.clone(), BASE64.encode(value)))
