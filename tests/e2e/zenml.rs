@@ -388,51 +388,43 @@ fn a_command_on_a_store_zenml_wrote_changes_only_its_secret() {
         content["n"] = json!("updated");
         content
     };
-    type Zen = fn(&Path, &Value);
-    let commands: [(&[&str], Zen, &str, Option<Value>); 3] = [
+    // (secman's command, ZenML's method, the secret, its new content)
+    let commands: [(&[&str], &str, &str, Option<Value>); 3] = [
         (
             &["secret", "register", "Off", "yes=new", "k=v"],
-            |store, c| {
-                zenml(
-                    "register",
-                    store,
-                    &[],
-                    Some(&json!([{"name": "Off", "schema": "arbitrary", "values": c}])),
-                );
-            },
+            "register",
             "Off",
-            Some(new_content.clone()),
+            Some(new_content),
         ),
         (
             &["secret", "update", "on", "n=updated"],
-            |store, c| {
-                zenml(
-                    "update",
-                    store,
-                    &[],
-                    Some(&json!([{"name": "on", "schema": "arbitrary", "values": c}])),
-                );
-            },
+            "update",
             "on",
-            Some(updated.clone()),
+            Some(updated),
         ),
         (
             &["secret", "delete", "1_000", "--yes"],
-            |store, _| {
-                zenml("delete", store, &["1_000"], None);
-            },
+            "delete",
             "1_000",
             None,
         ),
     ];
-    for (args, zen, changed, content) in commands {
+    for (args, method, changed, content) in commands {
         std::fs::copy(&written, &ours).unwrap();
         let theirs = home.path().join("zenml-did.yaml");
         std::fs::copy(&written, &theirs).unwrap();
         let mut args = args.to_vec();
         args.extend(["-m", "zen"]);
         home.ok(&args);
-        zen(&theirs, content.as_ref().unwrap_or(&Value::Null));
+        match &content {
+            Some(values) => {
+                let secret = json!([{"name": changed, "schema": "arbitrary", "values": values}]);
+                zenml(method, &theirs, &[], Some(&secret));
+            }
+            None => {
+                zenml(method, &theirs, &[changed], None);
+            }
+        }
         assert_eq!(
             std::fs::read_to_string(&ours).unwrap(),
             std::fs::read_to_string(&theirs).unwrap(),
