@@ -235,10 +235,11 @@ impl RegisterArgs {
         }
         let asked = Grants::asked(info);
         let granted = Grants::by_default(info);
-        if !asked.is_empty() && !self.yes {
+        if !granted.is_empty() && !self.yes {
             if !std::io::stdin().is_terminal() {
                 usage!(
-                    "flavor `{name}` asks for {}. Grant it with {}, or what it asks with --yes",
+                    "flavor `{name}` asks for {}. Grant it with {}, or all of it but local \
+                     addresses with --yes",
                     describe_grants(&asked),
                     grant_flags(&asked)
                 );

@@ -78,7 +78,9 @@ impl Host {
                 (1..=63).contains(&label.len())
                     && !label.starts_with('-')
                     && !label.ends_with('-')
-                    && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                    // `_` is not in RFC 1123, but Compose service names
+                    // and some internal DNS use it.
+                    && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
             });
         valid.then_some(Host::Name(name))
     }
@@ -953,5 +955,6 @@ mod tests {
             assert!(Endpoint::parse(bad).is_err(), "{bad}");
         }
         assert!(Endpoint::parse("http://[::1]:5005").is_ok());
+        assert!(Endpoint::parse("http://vault_server:8200").is_ok());
     }
 }

@@ -176,6 +176,18 @@ impl Writer {
         self.text.push(data.unwrap_or('\n'));
     }
 
+    /// A run of line breaks inside a scalar: a first `\n` is doubled (a
+    /// single one would fold into a space), then the indentation.
+    fn write_breaks(&mut self, breaks: &[char]) {
+        if breaks[0] == '\n' {
+            self.write_line_break(None);
+        }
+        for &br in breaks {
+            self.write_line_break(Some(br));
+        }
+        self.write_indent();
+    }
+
     fn write_plain(&mut self, text: &str, split: bool) {
         if text.is_empty() {
             return;
@@ -203,13 +215,7 @@ impl Writer {
                 }
             } else if breaks {
                 if !ch.is_some_and(is_break) {
-                    if chars[start] == '\n' {
-                        self.write_line_break(None);
-                    }
-                    for &br in &chars[start..end] {
-                        self.write_line_break(Some(br));
-                    }
-                    self.write_indent();
+                    self.write_breaks(&chars[start..end]);
                     self.whitespace = false;
                     self.indention = false;
                     start = end;
@@ -249,13 +255,7 @@ impl Writer {
                 }
             } else if breaks {
                 if !ch.is_some_and(is_break) {
-                    if chars[start] == '\n' {
-                        self.write_line_break(None);
-                    }
-                    for &br in &chars[start..end] {
-                        self.write_line_break(Some(br));
-                    }
-                    self.write_indent();
+                    self.write_breaks(&chars[start..end]);
                     start = end;
                 }
             } else if ch.is_none_or(|c| c == ' ' || c == '\'' || is_break(c)) && start < end {
