@@ -3,12 +3,13 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use secman::cli::{Cli, exit_code};
+use secman::cli::{Cli, Failure, json_error};
 use secman::runtime::escape;
 
 fn main() -> ExitCode {
     // Usage errors exit with 2 from here, with clap's message.
     let cli = Cli::parse_args();
+    let json_errors = cli.json_errors();
     // Timers for deadlines, I/O for the HTTP that flavors send.
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -20,8 +21,14 @@ fn main() -> ExitCode {
         Err(error) => {
             // One line, whatever a flavor put in its part of the message.
             let message = escape(&format!("{error:#}")).into_owned();
-            let _ = writeln!(std::io::stderr(), "secman: error: {message}");
-            ExitCode::from(exit_code(&error))
+            let failure = Failure::of(&error);
+            let line = if json_errors {
+                json_error(failure, &message)
+            } else {
+                format!("secman: error: {message}")
+            };
+            let _ = writeln!(std::io::stderr(), "{line}");
+            ExitCode::from(failure.exit_code())
         }
     };
     // A name lookup for a flavor's request may still block a thread of

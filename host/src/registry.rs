@@ -299,7 +299,11 @@ impl FlavorRegistry {
             FlavorSource::Builtin(builtin) => {
                 let limits = Limits::default();
                 let component = runtime
-                    .load(builtin.wasm, builtin.sha256)
+                    .load(
+                        &format!("built-in flavor `{name}`"),
+                        builtin.wasm,
+                        builtin.sha256,
+                    )
                     .with_context(|| format!("built-in flavor `{name}` cannot be loaded"))?;
                 let info = component
                     .info(name, limits)
@@ -320,7 +324,7 @@ impl FlavorRegistry {
                 registered.grants.check_within(name, &registered.info)?;
                 let wasm = read_unchanged(name, registered)?;
                 let component = runtime
-                    .load(&wasm, &registered.sha256)
+                    .load(&format!("flavor `{name}`"), &wasm, &registered.sha256)
                     .with_context(|| format!("flavor `{name}` cannot be loaded"))?;
                 (
                     component,

@@ -69,12 +69,25 @@ impl Opener<'_> {
             .await
             .with_context(|| format!("cannot open manager `{name}`"))?;
         let others = managers.folders_except(name);
+        self.open_with(name, config, &flavor, &others, access).await
+    }
+
+    /// Opens the manager `name` configured as `config`, on `flavor`, whose
+    /// storage must not nest with the folders of the `others`.
+    pub async fn open_with(
+        &self,
+        name: &str,
+        config: &ManagerConfig,
+        flavor: &LoadedFlavor,
+        others: &[(String, PathBuf)],
+        access: Access,
+    ) -> Result<Session> {
         let Prepared {
             spec,
             options,
             folder,
         } = self
-            .sandbox(name, config, &flavor, &others)
+            .sandbox(name, config, flavor, others)
             .with_context(|| format!("cannot open manager `{name}`"))?;
         let lock = match &folder {
             Some(folder) => Some(self.home.lock_storage(
@@ -95,7 +108,7 @@ impl Opener<'_> {
         drop(folder);
         Ok(Session {
             manager: name.to_string(),
-            flavor: flavor.name,
+            flavor: flavor.name.clone(),
             instance,
             show_output: self.log_level <= LogLevel::Info,
             _lock: lock,

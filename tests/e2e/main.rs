@@ -3,6 +3,7 @@
 
 mod aws;
 mod concurrency;
+mod conformance;
 mod flavors;
 mod hardening;
 mod http_stub;

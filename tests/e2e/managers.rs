@@ -60,7 +60,7 @@ fn use_switches_the_active_manager_and_managers_keep_apart() {
     home.ok(&["manager", "use", "other"]);
     assert_eq!(home.ok(&["secret", "list"]), "in_other\n");
     assert_eq!(home.manager_json("other")["active"], true);
-    home.fails(&["secret", "get", "in_default"], 1);
+    home.fails(&["secret", "get", "in_default"], 3);
     assert_eq!(
         home.ok(&["secret", "get", "in_default", "-m", "default", "-k", "k"]),
         "v\n"

@@ -105,7 +105,7 @@ fn at_path_reads_a_file_and_double_at_stores_a_literal_at() {
 fn registering_an_existing_name_fails_and_keeps_the_old_secret() {
     let home = TestHome::new();
     home.ok(&["secret", "register", "db", "password=old"]);
-    let err = home.fails(&["secret", "register", "db", "password=NEWVALUE123"], 1);
+    let err = home.fails(&["secret", "register", "db", "password=NEWVALUE123"], 4);
     assert!(
         err.contains("`db`") && err.contains("already exists"),
         "{err}"
@@ -116,15 +116,15 @@ fn registering_an_existing_name_fails_and_keeps_the_old_secret() {
 }
 
 #[test]
-fn getting_a_missing_secret_or_key_fails_with_exit_code_1() {
+fn getting_a_missing_secret_or_key_fails_with_exit_code_3() {
     let home = TestHome::new();
-    let err = home.fails(&["secret", "get", "nope"], 1);
+    let err = home.fails(&["secret", "get", "nope"], 3);
     assert!(
         err.contains("`nope`") && err.contains("manager `default`"),
         "{err}"
     );
     home.ok(&["secret", "register", "db", "user=admin"]);
-    let err = home.fails(&["secret", "get", "db", "--key", "password"], 1);
+    let err = home.fails(&["secret", "get", "db", "--key", "password"], 3);
     assert!(
         err.contains("no key `password`") && err.contains("user"),
         "{err}"
@@ -176,7 +176,7 @@ fn update_merges_new_values_and_can_remove_keys() {
 fn updating_a_missing_secret_says_not_found() {
     // ZenML once answered "already exists" here.
     let home = TestHome::new();
-    let err = home.fails(&["secret", "update", "ghost", "k=v"], 1);
+    let err = home.fails(&["secret", "update", "ghost", "k=v"], 3);
     assert!(
         err.contains("`ghost`") && err.contains("does not exist"),
         "{err}"
@@ -205,7 +205,7 @@ fn delete_asks_for_confirmation_and_yes_gives_it() {
     assert_eq!(home.ok(&["secret", "list"]), "db\n");
     home.ok(&["secret", "delete", "db", "--yes"]);
     assert_eq!(home.ok(&["secret", "list"]), "");
-    let err = home.fails(&["secret", "delete", "db", "-y"], 1);
+    let err = home.fails(&["secret", "delete", "db", "-y"], 3);
     assert!(
         err.contains("`db`") && err.contains("does not exist"),
         "{err}"
@@ -395,4 +395,63 @@ fn command_line_mistakes_exit_with_2() {
         let run = home.run(args);
         assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
     }
+}
+
+#[test]
+fn scripts_tell_failures_apart_by_exit_code_and_json_kind() {
+    let home = TestHome::new();
+    home.ok(&["secret", "register", "db", "user=admin"]);
+    let error = |args: &[&str], code: i32| -> Value {
+        let run = home.run(args);
+        assert_eq!(run.code, code, "{}", run.stderr);
+        assert_eq!(run.stdout, "");
+        serde_json::from_str::<Value>(&run.stderr).unwrap()["error"].clone()
+    };
+    let missing = error(&["secret", "get", "nope", "-o", "json"], 3);
+    assert_eq!(missing["kind"], "not-found");
+    assert_eq!(missing["exit_code"], 3);
+    assert!(
+        missing["message"].as_str().unwrap().contains("`nope`"),
+        "{missing}"
+    );
+    let taken = error(&["-o", "json", "secret", "register", "db", "k=v"], 4);
+    assert_eq!(taken["kind"], "already-exists");
+    let bad = error(&["-o", "json", "secret", "register", "-x", "k=v"], 2);
+    assert_eq!(bad["kind"], "usage");
+    // Without -o json the same failures keep their codes, in words.
+    assert!(
+        home.fails(&["secret", "get", "nope"], 3)
+            .contains("does not exist")
+    );
+    assert!(
+        home.fails(&["secret", "update", "nope", "k=v"], 3)
+            .contains("does not exist")
+    );
+}
+
+#[test]
+fn global_options_go_before_or_after_the_command() {
+    let home = TestHome::new();
+    home.ok(&["manager", "register", "other", "--flavor", "local"]);
+    home.ok(&["-m", "other", "secret", "register", "db", "k=v"]);
+    assert_eq!(home.ok(&["secret", "list", "-m", "other"]), "db\n");
+    assert_eq!(home.ok(&["--manager", "other", "secret", "list"]), "db\n");
+    assert_eq!(home.ok(&["secret", "list"]), "");
+    let json = home.ok(&["-o", "json", "-m", "other", "secret", "get", "db"]);
+    assert_eq!(
+        serde_json::from_str::<Value>(&json).unwrap()["values"]["k"],
+        "v"
+    );
+    assert_eq!(
+        home.ok(&["-m", "other", "-o", "env", "secret", "get", "db"]),
+        "DB_K='v'\n"
+    );
+    assert!(
+        home.fails(&["-o", "env", "secret", "list"], 2)
+            .contains("--output env")
+    );
+    assert!(
+        home.fails(&["-m", "other", "manager", "list"], 2)
+            .contains("--manager")
+    );
 }

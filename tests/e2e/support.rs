@@ -164,11 +164,17 @@ impl Run {
             "expected one line on stderr: {}",
             self.stderr
         );
-        assert!(
-            lines[0].starts_with("secman: error: "),
-            "unexpected stderr: {}",
-            self.stderr
-        );
+        // With `-o json` the error is a JSON object with the same code.
+        if let Ok(json) = serde_json::from_str::<serde_json::Value>(lines[0]) {
+            assert_eq!(json["error"]["exit_code"], code, "{}", self.stderr);
+            assert!(json["error"]["kind"].is_string(), "{}", self.stderr);
+        } else {
+            assert!(
+                lines[0].starts_with("secman: error: "),
+                "unexpected stderr: {}",
+                self.stderr
+            );
+        }
         self
     }
 }

@@ -7,13 +7,15 @@ use anyhow::{Context as _, Result, bail};
 use clap::{Args, Subcommand};
 use serde::Serialize;
 
-use super::output::{Format, note, print, print_as, table};
-use super::{Context, UsageError, input, usage};
+use super::output::Format;
+use super::output::{note, print, print_as, table};
+use super::{Context, UsageError, conformance, input, usage};
 use crate::builtin;
 use crate::home::absolute;
-use crate::managers::Managers;
+use crate::managers::{ManagerConfig, Managers, Scope};
 use crate::registry::{
-    FlavorRegistry, FlavorSource, Grants, LimitSettings, RegisteredFlavor, read_flavor_file, short,
+    FlavorRegistry, FlavorSource, Grants, LimitSettings, LoadedFlavor, RegisteredFlavor,
+    read_flavor_file, short,
 };
 use crate::runtime::{
     FlavorInfo, HostPattern, Limits, OptionKind, is_flavor_name, quote, sha256_hex,
@@ -37,6 +39,12 @@ pub enum FlavorCommand {
     Grant(GrantArgs),
     /// Take back what a registered flavor was granted.
     Revoke(GrantArgs),
+    /// Check that a flavor keeps the contract: `secman flavor test ./my-flavor.wasm`.
+    ///
+    /// Runs every operation, its errors and its edge cases against a fresh
+    /// storage folder (or, with --manager, the manager's own backend), one
+    /// line per case. Exits with 1 if a case fails.
+    Test(TestArgs),
 }
 
 impl FlavorCommand {
@@ -48,6 +56,7 @@ impl FlavorCommand {
             FlavorCommand::Delete(args) => args.run(ctx),
             FlavorCommand::Grant(args) => args.run(ctx, true),
             FlavorCommand::Revoke(args) => args.run(ctx, false),
+            FlavorCommand::Test(args) => args.run(ctx).await,
         }
     }
 }
@@ -171,7 +180,10 @@ impl RegisterArgs {
         let wasm = read_flavor_file(&path)?;
         let sha256 = sha256_hex(&wasm);
         let limits = self.limits.settings();
-        let component = ctx.runtime()?.load(&wasm, &sha256).with_context(failed)?;
+        let component = ctx
+            .runtime()?
+            .load(&path.display().to_string(), &wasm, &sha256)
+            .with_context(failed)?;
         let label = path.display().to_string();
         let info = component
             .info(&label, limits.limits())
@@ -273,11 +285,7 @@ impl RegisterArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct ListArgs {
-    /// The output format.
-    #[arg(short, long, value_enum, default_value_t)]
-    output: Format,
-}
+pub struct ListArgs {}
 
 /// A flavor as `list` shows it.
 #[derive(Debug, Serialize)]
@@ -310,7 +318,7 @@ impl ListArgs {
                 name,
             });
         }
-        print_as(self.output, &rows, || {
+        print_as(ctx.format()?, &rows, || {
             let cells: Vec<Vec<String>> = rows
                 .iter()
                 .map(|r| {
@@ -335,9 +343,6 @@ impl ListArgs {
 pub struct DescribeArgs {
     /// The flavor's name.
     name: String,
-    /// The output format.
-    #[arg(short, long, value_enum, default_value_t)]
-    output: Format,
 }
 
 /// A flavor as `describe` shows it.
@@ -398,7 +403,7 @@ impl DescribeArgs {
             granted,
             limits: limits.into(),
         };
-        print_as(self.output, &view, || describe_table(&view))
+        print_as(ctx.format()?, &view, || describe_table(&view))
     }
 }
 
@@ -610,5 +615,147 @@ fn list(items: &[String]) -> String {
         "nothing".into()
     } else {
         items.join(", ")
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// The flavor: a name (see `secman flavor list`) or a component file.
+    /// Without it, --manager names the manager whose flavor and backend to
+    /// test.
+    flavor: Option<String>,
+    /// An option of the flavor (repeatable), as for `manager register`.
+    #[arg(long = "option", value_name = "KEY=VALUE")]
+    options: Vec<String>,
+    #[command(flatten)]
+    grants: GrantFlags,
+    /// Grant a component file everything it asks for but local addresses.
+    #[arg(short, long, conflicts_with_all = ["hosts", "env", "storage"])]
+    yes: bool,
+}
+
+impl TestArgs {
+    async fn run(self, ctx: &Context) -> Result<()> {
+        let managers = Managers::load(&ctx.home)?;
+        let (name, config, flavor, fresh) = match (&self.flavor, &ctx.manager) {
+            (Some(_), Some(_)) => {
+                usage!("name a flavor or a manager (--manager), not both")
+            }
+            (None, None) => usage!(
+                "name the flavor to test (`secman flavor test ./flavor.wasm`), or a manager \
+                 with --manager NAME"
+            ),
+            (None, Some(manager)) => {
+                if !self.options.is_empty() || !self.grants.is_empty() || self.yes {
+                    usage!("a manager is tested as configured: drop --option and the grants");
+                }
+                let (name, config) = managers.resolve(Some(manager))?;
+                let flavor =
+                    FlavorRegistry::load_named(&ctx.home, ctx.runtime()?, &config.flavor).await?;
+                (name.to_string(), config.clone(), flavor, false)
+            }
+            (Some(flavor), None) => {
+                let mut flavor = self.load(ctx, flavor).await?;
+                // The suite's own folder, in secman's state: it may have it.
+                flavor.grants.storage = flavor.info.capabilities.storage;
+                let mut config = ManagerConfig::new(&flavor.name);
+                config.options = super::manager::options(&flavor.info, &self.options)?;
+                config.scope = if flavor.info.scoped {
+                    Scope::Component
+                } else {
+                    Scope::None
+                };
+                ("flavor-test".to_string(), config, flavor, true)
+            }
+        };
+        let others = managers.folders_except(&name);
+        let own = ctx.home.storage_dir(&config.uuid);
+        let format = ctx.format()?;
+        let live = format == Format::Table;
+        if live {
+            note(&format!(
+                "Testing flavor `{}` {}{}",
+                flavor.info.name,
+                flavor.info.version,
+                if fresh {
+                    " on a fresh store".to_string()
+                } else {
+                    format!(" through manager `{name}`")
+                }
+            ));
+        }
+        let target = conformance::Target {
+            name: &name,
+            config: &config,
+            flavor: &flavor,
+            others: &others,
+        };
+        let report = conformance::run(&ctx.opener()?, target, live).await;
+        if fresh {
+            let _ = std::fs::remove_dir_all(&own);
+        }
+        print_as(format, &report, || {
+            format!(
+                "{} passed, {} failed, {} skipped in {:.1} s\n",
+                report.passed, report.failed, report.skipped, report.seconds
+            )
+        })?;
+        if report.failed > 0 {
+            bail!(
+                "flavor `{}` failed {} of {} cases",
+                report.flavor,
+                report.failed,
+                report.cases.len()
+            );
+        }
+        Ok(())
+    }
+
+    /// The flavor `what` names: a component file when it looks like a
+    /// path, else a built-in or registered flavor.
+    async fn load(&self, ctx: &Context, what: &str) -> Result<LoadedFlavor> {
+        let is_path = what.contains('/') || what.ends_with(".wasm");
+        if !is_path {
+            if !self.grants.is_empty() || self.yes {
+                usage!(
+                    "flavor `{what}` is tested with what it was granted: change that with \
+                     `secman flavor grant`"
+                );
+            }
+            return FlavorRegistry::load_named(&ctx.home, ctx.runtime()?, what).await;
+        }
+        let path = absolute(what.as_ref())?;
+        let failed = || format!("cannot test {} as a flavor", path.display());
+        let wasm = read_flavor_file(&path)?;
+        let sha256 = sha256_hex(&wasm);
+        let label = path.display().to_string();
+        let component = ctx
+            .runtime()?
+            .load(&label, &wasm, &sha256)
+            .with_context(failed)?;
+        let limits = LimitSettings::default();
+        let info = component
+            .info(&label, limits.limits())
+            .await
+            .with_context(failed)?;
+        let grants = if self.yes {
+            Grants::by_default(&info)
+        } else {
+            self.grants.to_grants(&info)?
+        };
+        Ok(LoadedFlavor {
+            name: info.name.clone(),
+            source: FlavorSource::File(Box::new(RegisteredFlavor {
+                path,
+                sha256,
+                info: info.clone(),
+                grants: grants.clone(),
+                limits: limits.clone(),
+            })),
+            info,
+            grants,
+            limits: limits.limits(),
+            component,
+        })
     }
 }

@@ -7,7 +7,7 @@ use anyhow::{Result, bail};
 use clap::{Args, Subcommand};
 use serde::Serialize;
 
-use super::output::{Format, print, print_as, table};
+use super::output::{print, print_as, table};
 use super::{Context, usage};
 use crate::home::absolute;
 use crate::managers::{ManagerConfig, Managers, Scope, is_manager_name};
@@ -109,7 +109,7 @@ impl RegisterArgs {
 }
 
 /// The options of a new manager, checked against what the flavor declares.
-fn options(info: &FlavorInfo, args: &[String]) -> Result<BTreeMap<String, String>> {
+pub(super) fn options(info: &FlavorInfo, args: &[String]) -> Result<BTreeMap<String, String>> {
     let mut options = BTreeMap::new();
     for arg in args {
         let Some((key, value)) = arg.split_once('=') else {
@@ -238,11 +238,7 @@ impl ManagerView {
 }
 
 #[derive(Debug, Args)]
-pub struct ListArgs {
-    /// The output format.
-    #[arg(short, long, value_enum, default_value_t)]
-    output: Format,
-}
+pub struct ListArgs {}
 
 impl ListArgs {
     fn run(self, ctx: &Context) -> Result<()> {
@@ -254,7 +250,7 @@ impl ListArgs {
             .iter()
             .map(|(name, config)| ManagerView::new(name, config, &managers, None))
             .collect();
-        print_as(self.output, &views, || {
+        print_as(ctx.format()?, &views, || {
             let rows: Vec<Vec<String>> = views
                 .iter()
                 .map(|v| {
@@ -276,9 +272,6 @@ impl ListArgs {
 pub struct DescribeArgs {
     /// The manager's name [default: the active one].
     name: Option<String>,
-    /// The output format.
-    #[arg(short, long, value_enum, default_value_t)]
-    output: Format,
 }
 
 impl DescribeArgs {
@@ -290,7 +283,7 @@ impl DescribeArgs {
         let unknown = FlavorInfo::default();
         let info = flavor.as_ref().map_or(&unknown, |f| &f.info);
         let view = ManagerView::new(name, config, &managers, Some(info));
-        print_as(self.output, &view, || {
+        print_as(ctx.format()?, &view, || {
             let mut rows = vec![
                 vec!["name".into(), view.name.clone()],
                 vec!["flavor".into(), view.flavor.clone()],

@@ -4,6 +4,7 @@
 //! with an async `run`. Errors carry context naming the secret, manager or
 //! flavor; `main` prints them on one line and picks the exit code.
 
+mod conformance;
 mod flavor;
 mod input;
 mod manager;
@@ -19,7 +20,8 @@ use clap::{CommandFactory, Parser, Subcommand};
 use crate::home::Home;
 use crate::runtime::{FlavorError, LogLevel, Runtime};
 use crate::secret::SecretError;
-use crate::session::Opener;
+use crate::session::{Access, Opener, Session};
+use output::Format;
 
 /// A secrets manager whose backends are sandboxed WebAssembly components.
 ///
@@ -32,6 +34,16 @@ pub struct Cli {
     /// Show what flavors log and print (-v), and their debug messages (-vv).
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     verbose: u8,
+
+    /// The manager secret commands (and `flavor test`) work on [default: the
+    /// active one].
+    #[arg(short, long, global = true, value_name = "NAME")]
+    manager: Option<String>,
+
+    /// How to print: table, json or yaml; `secret get` also takes env. With
+    /// json, an error is printed on stderr as one JSON object.
+    #[arg(short, long, global = true, value_enum, value_name = "FORMAT")]
+    output: Option<OutputFormat>,
 
     #[command(subcommand)]
     command: Command,
@@ -51,9 +63,27 @@ enum Command {
 }
 
 impl Cli {
-    /// Parses the process's arguments; exits with code 2 on a usage error.
+    /// Parses the process's arguments; exits with code 2 on a usage error,
+    /// printed as a JSON error when the command line asks for JSON.
     pub fn parse_args() -> Cli {
-        Cli::parse_from(zenml_values_as_positionals(std::env::args_os().collect()))
+        let args = zenml_values_as_positionals(std::env::args_os().collect());
+        let wants_json = args
+            .windows(2)
+            .any(|w| matches!(w[0].to_str(), Some("-o" | "--output")) && w[1] == "json")
+            || args
+                .iter()
+                .any(|a| matches!(a.to_str(), Some("-ojson" | "--output=json")));
+        match Cli::try_parse_from(args) {
+            Ok(cli) => cli,
+            Err(error) if wants_json && error.use_stderr() => {
+                let message = error.to_string();
+                let message = message.lines().next().unwrap_or_default();
+                let message = message.strip_prefix("error: ").unwrap_or(message);
+                eprintln!("{}", json_error(Failure::Usage, message));
+                std::process::exit(Failure::Usage.exit_code().into());
+            }
+            Err(error) => error.exit(),
+        }
     }
 
     /// Runs the command.
@@ -64,9 +94,18 @@ impl Cli {
             (_, Some("error")) => LogLevel::Error,
             _ => LogLevel::Warn,
         };
+        let takes_manager = matches!(
+            self.command,
+            Command::Secret(_) | Command::Flavor(flavor::FlavorCommand::Test(_))
+        );
+        if self.manager.is_some() && !takes_manager {
+            usage!("--manager applies to `secret` commands and `flavor test` only");
+        }
         let ctx = Context {
             home: Home::from_env()?,
             log_level,
+            manager: self.manager,
+            output: self.output,
             runtime: OnceCell::new(),
         };
         match self.command {
@@ -81,18 +120,47 @@ impl Cli {
 pub struct Context {
     home: Home,
     log_level: LogLevel,
+    manager: Option<String>,
+    output: Option<OutputFormat>,
     runtime: OnceCell<Runtime>,
 }
 
 impl Context {
+    /// The output format of a command that prints a listing or a
+    /// description: `env` is only for `secret get`.
+    fn format(&self) -> Result<Format> {
+        Ok(match self.output {
+            None | Some(OutputFormat::Table) => Format::Table,
+            Some(OutputFormat::Json) => Format::Json,
+            Some(OutputFormat::Yaml) => Format::Yaml,
+            Some(OutputFormat::Env) => {
+                usage!("--output env applies to `secret get` only: use table, json or yaml")
+            }
+        })
+    }
+
     /// The runtime, started on first use: commands that never run a flavor
     /// do not pay for it.
     fn runtime(&self) -> Result<&Runtime> {
         if let Some(runtime) = self.runtime.get() {
             return Ok(runtime);
         }
-        let runtime = Runtime::new(&self.home)?;
+        let mut runtime = Runtime::new(&self.home)?;
+        runtime.on_compile(Box::new(|label, size| {
+            Box::new(output::Progress::start(
+                format!(
+                    "compiling {label} ({:.1} MB) for this machine; later runs use the result",
+                    size as f64 / 1e6
+                ),
+                format!("compiled {label}"),
+            ))
+        }));
         Ok(self.runtime.get_or_init(|| runtime))
+    }
+
+    /// Opens the manager named by `--manager`, or the active one.
+    async fn open(&self, access: Access) -> Result<Session> {
+        self.opener()?.open(self.manager.as_deref(), access).await
     }
 
     fn opener(&self) -> Result<Opener<'_>> {
@@ -124,9 +192,11 @@ fn zenml_values_as_positionals(mut args: Vec<OsString>) -> Vec<OsString> {
         .find_subcommand("secret")
         .and_then(|c| c.find_subcommand(sub))
         .map(|c| {
+            // The command's own options, and the global ones.
             c.get_arguments()
+                .chain(command.get_arguments())
                 .filter_map(|a| a.get_long())
-                .chain(["help", "verbose"])
+                .chain(["help"])
                 .map(String::from)
                 .collect()
         })
@@ -146,6 +216,37 @@ fn zenml_values_as_positionals(mut args: Vec<OsString>) -> Vec<OsString> {
     args
 }
 
+/// How a command prints what it found (`--output`, before or after the
+/// command).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    /// Aligned columns for people.
+    Table,
+    /// JSON; errors too, on stderr.
+    Json,
+    /// YAML.
+    Yaml,
+    /// `PREFIX_KEY='VALUE'` lines (`secret get` only).
+    Env,
+}
+
+impl Cli {
+    /// Whether errors are to be printed as JSON.
+    pub fn json_errors(&self) -> bool {
+        self.output == Some(OutputFormat::Json)
+    }
+}
+
+/// `{"error": {"kind", "exit_code", "message"}}` on one line.
+pub fn json_error(failure: Failure, message: &str) -> String {
+    serde_json::json!({"error": {
+        "kind": failure.kind(),
+        "exit_code": failure.exit_code(),
+        "message": message,
+    }})
+    .to_string()
+}
+
 /// A command line that cannot be carried out as typed (exit code 2).
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -159,16 +260,65 @@ macro_rules! usage {
 }
 pub(crate) use usage;
 
-/// The exit code for `error`: 2 when the input was at fault, 1 otherwise.
-pub fn exit_code(error: &anyhow::Error) -> u8 {
-    let usage = error.chain().any(|cause| {
-        cause.is::<UsageError>()
-            || cause.is::<SecretError>()
-            || cause
-                .downcast_ref::<FlavorError>()
-                .is_some_and(FlavorError::is_invalid_input)
-    });
-    if usage { 2 } else { 1 }
+/// What kind of failure an error is, for scripts: its exit code and the
+/// `kind` of a JSON error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// Anything else: the backend failed, the sandbox stopped the flavor,
+    /// a file could not be read (exit code 1).
+    Failed,
+    /// The command line or the input was at fault (exit code 2).
+    Usage,
+    /// The secret does not exist (exit code 3).
+    NotFound,
+    /// A secret by that name exists already (exit code 4).
+    AlreadyExists,
+    /// The backend or the sandbox refused: credentials, permissions, a
+    /// resource not granted (exit code 5).
+    Denied,
+}
+
+impl Failure {
+    /// Classifies `error` by the first cause that says what it is.
+    pub fn of(error: &anyhow::Error) -> Failure {
+        for cause in error.chain() {
+            if cause.is::<UsageError>() || cause.is::<SecretError>() {
+                return Failure::Usage;
+            }
+            if let Some(error) = cause.downcast_ref::<FlavorError>() {
+                return match error {
+                    FlavorError::NotFound(_) => Failure::NotFound,
+                    FlavorError::AlreadyExists(_) => Failure::AlreadyExists,
+                    FlavorError::Invalid(_) => Failure::Usage,
+                    FlavorError::Denied(_) => Failure::Denied,
+                    _ => Failure::Failed,
+                };
+            }
+        }
+        Failure::Failed
+    }
+
+    /// The process's exit code.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Failure::Failed => 1,
+            Failure::Usage => 2,
+            Failure::NotFound => 3,
+            Failure::AlreadyExists => 4,
+            Failure::Denied => 5,
+        }
+    }
+
+    /// The `kind` of a JSON error.
+    pub fn kind(self) -> &'static str {
+        match self {
+            Failure::Failed => "failed",
+            Failure::Usage => "usage",
+            Failure::NotFound => "not-found",
+            Failure::AlreadyExists => "already-exists",
+            Failure::Denied => "denied",
+        }
+    }
 }
 
 #[cfg(test)]

@@ -6,6 +6,9 @@
 //! terminal. What goes to a pipe in a machine format is exact.
 
 use std::io::{IsTerminal, Write};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use serde::Serialize;
@@ -83,6 +86,62 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
         text += "\n";
     }
     text
+}
+
+/// Progress of a long step, when stderr is a terminal: the seconds
+/// counting while it runs, then a line saying how long it took. Scripts
+/// reading stderr see nothing.
+pub struct Progress {
+    done: String,
+    started: Instant,
+    ticker: Option<(mpsc::Sender<()>, thread::JoinHandle<()>)>,
+}
+
+impl Progress {
+    /// Starts showing `what` is being done (e.g. "compiling x.wasm"); at
+    /// the end, says `done` and how long it took.
+    pub fn start(what: String, done: String) -> Progress {
+        let started = Instant::now();
+        let terminal = std::io::stderr().is_terminal();
+        let ticker = terminal.then(|| {
+            let (stop, stopped) = mpsc::channel::<()>();
+            let line = escape(&what).into_owned();
+            let thread = thread::spawn(move || {
+                let mut err = std::io::stderr();
+                loop {
+                    let secs = started.elapsed().as_secs();
+                    let _ = write!(err, "\rsecman: {line}... {secs} s");
+                    let _ = err.flush();
+                    match stopped.recv_timeout(Duration::from_millis(500)) {
+                        Err(mpsc::RecvTimeoutError::Timeout) => continue,
+                        _ => break,
+                    }
+                }
+                let _ = write!(err, "\r\x1b[K");
+            });
+            (stop, thread)
+        });
+        Progress {
+            done,
+            started,
+            ticker,
+        }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        let Some((stop, thread)) = self.ticker.take() else {
+            return;
+        };
+        drop(stop);
+        let _ = thread.join();
+        note(&format!(
+            "secman: {} in {:.1} s",
+            self.done,
+            self.started.elapsed().as_secs_f64()
+        ));
+    }
 }
 
 #[cfg(test)]

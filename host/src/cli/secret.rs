@@ -6,10 +6,10 @@ use anyhow::{Context as _, Result, bail};
 use clap::{Args, Subcommand};
 
 use super::output::{Format, note, print, print_as, table};
-use super::{Context, input, usage};
-use crate::runtime::{env_line, env_prefix};
+use super::{Context, OutputFormat, input, usage};
+use crate::runtime::{FlavorError, env_line, env_prefix};
 use crate::secret::{DEFAULT_SCHEMA, Schema, Secret, validate_name};
-use crate::session::{Access, Session};
+use crate::session::Access;
 
 #[derive(Debug, Subcommand)]
 pub enum SecretCommand {
@@ -40,20 +40,6 @@ impl SecretCommand {
     }
 }
 
-/// Which manager a secret command works on.
-#[derive(Debug, Args)]
-struct ManagerArg {
-    /// The manager to use [default: the active one].
-    #[arg(short, long, value_name = "NAME")]
-    manager: Option<String>,
-}
-
-impl ManagerArg {
-    async fn open(&self, ctx: &Context, access: Access) -> Result<Session> {
-        ctx.opener()?.open(self.manager.as_deref(), access).await
-    }
-}
-
 #[derive(Debug, Args)]
 pub struct RegisterArgs {
     /// The secret's name.
@@ -68,8 +54,6 @@ pub struct RegisterArgs {
     /// Ask for values with hidden input instead of taking them as arguments.
     #[arg(short, long)]
     interactive: bool,
-    #[command(flatten)]
-    manager: ManagerArg,
 }
 
 impl RegisterArgs {
@@ -85,7 +69,7 @@ impl RegisterArgs {
         secret
             .validate()
             .with_context(|| format!("cannot register secret `{}`", secret.name))?;
-        let mut session = self.manager.open(ctx, Access::Write).await?;
+        let mut session = ctx.open(Access::Write).await?;
         session
             .instance
             .register_secret(&secret)
@@ -106,20 +90,6 @@ impl RegisterArgs {
     }
 }
 
-/// How `secret get` prints a secret.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
-enum SecretFormat {
-    /// A KEY/VALUE table.
-    #[default]
-    Table,
-    /// `{"name": ..., "schema": ..., "values": {KEY: VALUE}}`.
-    Json,
-    /// The same as YAML.
-    Yaml,
-    /// `PREFIX_KEY='VALUE'` lines, for a shell or an .env file (see --prefix).
-    Env,
-}
-
 #[derive(Debug, Args)]
 pub struct GetArgs {
     /// The secret's name.
@@ -127,25 +97,21 @@ pub struct GetArgs {
     /// Print only the value of this key, with nothing around it.
     #[arg(short, long)]
     key: Option<String>,
-    /// The output format.
-    #[arg(short, long, value_enum, default_value_t)]
-    output: SecretFormat,
     /// With --output env, what starts each variable's name, before the key
     /// in capitals [default: the secret's name in capitals, then `_`: `db`
     /// gives DB_PASSWORD]. Keys come from the flavor, so they never name a
     /// variable alone.
     #[arg(long, value_name = "PREFIX")]
     prefix: Option<String>,
-    #[command(flatten)]
-    manager: ManagerArg,
 }
 
 impl GetArgs {
     async fn run(self, ctx: &Context) -> Result<()> {
-        if self.prefix.is_some() && self.output != SecretFormat::Env {
+        let output = ctx.output.unwrap_or(OutputFormat::Table);
+        if self.prefix.is_some() && output != OutputFormat::Env {
             usage!("--prefix only applies with --output env");
         }
-        let mut session = self.manager.open(ctx, Access::Read).await?;
+        let mut session = ctx.open(Access::Read).await?;
         let secret = session
             .instance
             .get_secret(&self.name)
@@ -158,16 +124,17 @@ impl GetArgs {
             })?;
         if let Some(key) = &self.key {
             let Some(value) = secret.values.get(key) else {
-                bail!(
+                return Err(FlavorError::NotFound(format!(
                     "secret `{}` has no key `{key}`: its keys are {}",
                     secret.name,
                     keys(&secret.values)
-                );
+                ))
+                .into());
             };
             return print(&format!("{value}\n"));
         }
-        match self.output {
-            SecretFormat::Table => {
+        match output {
+            OutputFormat::Table => {
                 let rows: Vec<Vec<String>> = secret
                     .values
                     .iter()
@@ -175,9 +142,9 @@ impl GetArgs {
                     .collect();
                 print(&table(&["KEY", "VALUE"], &rows))
             }
-            SecretFormat::Json => print_as(Format::Json, &secret, String::new),
-            SecretFormat::Yaml => print_as(Format::Yaml, &secret, String::new),
-            SecretFormat::Env => {
+            OutputFormat::Json => print_as(Format::Json, &secret, String::new),
+            OutputFormat::Yaml => print_as(Format::Yaml, &secret, String::new),
+            OutputFormat::Env => {
                 // Keys and values come from the flavor: what is printed
                 // must only ever assign plain variables of the user's.
                 let prefix = match &self.prefix {
@@ -203,17 +170,11 @@ impl GetArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct ListArgs {
-    /// The output format: one name per line, or a JSON or YAML array.
-    #[arg(short, long, value_enum, default_value_t)]
-    output: Format,
-    #[command(flatten)]
-    manager: ManagerArg,
-}
+pub struct ListArgs {}
 
 impl ListArgs {
     async fn run(self, ctx: &Context) -> Result<()> {
-        let mut session = self.manager.open(ctx, Access::Read).await?;
+        let mut session = ctx.open(Access::Read).await?;
         let (names, skipped) =
             session.instance.list_secrets().await.with_context(|| {
                 format!("cannot list the secrets of manager `{}`", session.manager)
@@ -224,7 +185,7 @@ impl ListArgs {
                 session.flavor
             ));
         }
-        print_as(self.output, &names, || {
+        print_as(ctx.format()?, &names, || {
             names.iter().map(|n| format!("{n}\n")).collect()
         })
     }
@@ -244,8 +205,6 @@ pub struct UpdateArgs {
     /// Ask for the values of keys given without one, with hidden input.
     #[arg(short, long)]
     interactive: bool,
-    #[command(flatten)]
-    manager: ManagerArg,
 }
 
 impl UpdateArgs {
@@ -254,7 +213,7 @@ impl UpdateArgs {
             usage!("nothing to update: give KEY=VALUE pairs to set, or --remove KEY");
         }
         let changes = input::values_for_update(&self.values, self.interactive)?;
-        let mut session = self.manager.open(ctx, Access::Write).await?;
+        let mut session = ctx.open(Access::Write).await?;
         let context = || {
             format!(
                 "cannot update secret `{}` in manager `{}`",
@@ -305,13 +264,11 @@ pub struct DeleteArgs {
     /// Do not ask for confirmation.
     #[arg(short, long)]
     yes: bool,
-    #[command(flatten)]
-    manager: ManagerArg,
 }
 
 impl DeleteArgs {
     async fn run(self, ctx: &Context) -> Result<()> {
-        let mut session = self.manager.open(ctx, Access::Write).await?;
+        let mut session = ctx.open(Access::Write).await?;
         input::confirm(
             &format!(
                 "delete secret `{}` from manager `{}`",
@@ -344,8 +301,6 @@ pub struct DeleteAllArgs {
     /// Do not ask for confirmation.
     #[arg(short, long)]
     yes: bool,
-    #[command(flatten)]
-    manager: ManagerArg,
 }
 
 impl DeleteAllArgs {
@@ -353,7 +308,7 @@ impl DeleteAllArgs {
         if !self.force {
             usage!("delete-all deletes every secret of the manager: pass --force to mean it");
         }
-        let mut session = self.manager.open(ctx, Access::Write).await?;
+        let mut session = ctx.open(Access::Write).await?;
         input::confirm(
             &format!("delete every secret of manager `{}`", session.manager),
             self.yes,

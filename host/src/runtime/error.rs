@@ -137,8 +137,11 @@ pub enum LoadError {
     NotWasm,
     /// A core module, not a component.
     #[error(
-        "it is a core WebAssembly module, not a component: build it for wasm32-wasip2, \
-         or wrap it with `wasm-tools component new`"
+        "it is a core WebAssembly module, not a component: build it for wasm32-wasip2, or \
+         wrap it with WASI's preview1 adapter: `wasm-tools component new core.wasm --adapt \
+         wasi_snapshot_preview1=wasi_snapshot_preview1.reactor.wasm -o flavor.wasm` (the \
+         adapter is in the crate wasi-preview1-component-adapter-provider and in wasmtime's \
+         releases; see docs/writing-a-flavor.md)"
     )]
     CoreModule,
     /// The binary does not validate or compile.

@@ -55,12 +55,18 @@ const PROVIDED_IMPORTS: &[&str] = &[
     "secman:flavor/",
 ];
 
+/// Called before a component is compiled, with its label and size in
+/// bytes; what it returns is dropped when the compile ends. The CLI shows
+/// progress with it.
+pub type CompileProgress = Box<dyn Fn(&str, usize) -> Box<dyn std::any::Any>>;
+
 /// The engine, the linker and the compile cache.
 pub struct Runtime {
     engine: Engine,
     watchdog: Watchdog,
     linker: Linker<SandboxState>,
     cache: CompileCache,
+    progress: Option<CompileProgress>,
 }
 
 impl Runtime {
@@ -79,12 +85,25 @@ impl Runtime {
             watchdog,
             linker,
             cache,
+            progress: None,
         })
     }
 
+    /// Calls `progress` around every compile (not for components taken
+    /// from the cache).
+    pub fn on_compile(&mut self, progress: CompileProgress) {
+        self.progress = Some(progress);
+    }
+
     /// Checks `wasm` (whose sha256 is `sha256`) is a flavor component this
-    /// host can run, compiling it into the cache on first use.
-    pub fn load(&self, wasm: &[u8], sha256: &str) -> Result<FlavorComponent, LoadError> {
+    /// host can run, compiling it into the cache on first use. `label`
+    /// names it in progress reports.
+    pub fn load(
+        &self,
+        label: &str,
+        wasm: &[u8],
+        sha256: &str,
+    ) -> Result<FlavorComponent, LoadError> {
         match wasm.get(..8) {
             Some([0, b'a', b's', b'm', 1, 0, 0, 0]) => return Err(LoadError::CoreModule),
             Some([0, b'a', b's', b'm', ..]) => {}
@@ -94,6 +113,7 @@ impl Runtime {
             Some(component) => component,
             None => {
                 check_surface(wasm)?;
+                let _progress = self.progress.as_ref().map(|start| start(label, wasm.len()));
                 self.cache
                     .compile(&self.engine, wasm, sha256)
                     .map_err(|e| LoadError::Invalid(quote(&one_line(&format!("{e:#}")), 400)))?

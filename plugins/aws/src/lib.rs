@@ -85,7 +85,7 @@ impl ManagerApi for AwsManager {
             .into_iter()
             .map(|(key, value)| json!({"Key": key, "Value": value}))
             .collect();
-        let mut input = json!({"Name": aws_name, "SecretString": secret_string(&secret)});
+        let mut input = json!({"Name": aws_name, "SecretString": secret_string(&secret)?});
         if !tags.is_empty() {
             input["Tags"] = Value::Array(tags);
         }
@@ -180,7 +180,7 @@ impl ManagerApi for AwsManager {
         check_name(&secret.name, "secret name")?;
         let input = json!({
             "SecretId": self.aws_name(&secret.name),
-            "SecretString": secret_string(&secret),
+            "SecretString": secret_string(&secret)?,
         });
         self.client
             .call::<Value>("PutSecretValue", &input)
@@ -297,15 +297,29 @@ fn check_name(name: &str, what: &str) -> Result<(), Error> {
     }
 }
 
-/// ZenML's `SecretString`: the values plus the schema, as JSON.
-fn secret_string(secret: &Secret) -> String {
+/// The most a secret's value may hold in Secrets Manager, in bytes.
+const MAX_SECRET_BYTES: usize = 65_536;
+
+/// ZenML's `SecretString`: the values plus the schema, as JSON; `invalid`
+/// when it is more than Secrets Manager stores.
+fn secret_string(secret: &Secret) -> Result<String, Error> {
     let mut object: Map<String, Value> = secret
         .values
         .iter()
         .map(|(k, v)| (k.clone(), Value::String(v.clone())))
         .collect();
     object.insert(SCHEMA_KEY.into(), Value::String(secret.schema.clone()));
-    Value::Object(object).to_string()
+    let text = Value::Object(object).to_string();
+    if text.len() > MAX_SECRET_BYTES {
+        return Err(Error::Invalid(format!(
+            "secret `{}` is {} bytes as JSON, and AWS Secrets Manager stores at most {} bytes \
+             per secret: split it, or keep large values in a file",
+            secret.name,
+            text.len(),
+            MAX_SECRET_BYTES
+        )));
+    }
+    Ok(text)
 }
 
 /// A secret from ZenML's `SecretString`.

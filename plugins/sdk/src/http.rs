@@ -46,9 +46,11 @@ pub fn send(request: Request<Vec<u8>>) -> Result<Response, Error> {
         request.uri().authority().map(|a| a.as_str()).unwrap_or("?")
     );
     wstd::runtime::block_on(async move {
-        let mut client = Client::new();
-        client.set_connect_timeout(Duration::from_secs(10));
-        client.set_first_byte_timeout(Duration::from_secs(30));
+        // No request options: the host sets the timeouts, and
+        // wasmtime-wasi-http 48 keeps every request-options resource it is
+        // handed until the instance ends, so a long-lived instance sending
+        // them would run out of resource handles.
+        let client = Client::new();
         let request = request.map(Body::from);
         let response = client
             .send(request)
