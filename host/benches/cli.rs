@@ -95,7 +95,82 @@ fn main() {
     }
 
     in_process(&home, &cache);
+    examples_beside_local(dir.path(), &cache);
     aws_beside_awscli(dir.path(), &cache);
+}
+
+/// Warm `secret get` through each example flavor under `examples/` that
+/// is built (`bash scripts/examples.sh`), interleaved with the built-in
+/// `local`, and the time `flavor register` takes to compile each.
+fn examples_beside_local(dir: &Path, cache: &Path) {
+    let home = dir.join("examples");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
+    let mut managers = vec![("local (built-in)".to_string(), "default".to_string())];
+    for lang in ["rust", "python", "js", "c", "go"] {
+        let wasm = root.join(lang).join("flavor.wasm");
+        if !wasm.exists() {
+            println!("examples/{lang} is not built: run `bash scripts/examples.sh`");
+            continue;
+        }
+        let size = std::fs::metadata(&wasm).unwrap().len();
+        let register = run(
+            &home,
+            cache,
+            &[
+                "flavor",
+                "register",
+                wasm.to_str().unwrap(),
+                "--allow-storage",
+            ],
+        );
+        println!(
+            "`flavor register` of examples/{lang} ({:.1} MB), compiling it: {:.0} ms",
+            size as f64 / 1e6,
+            ms(register.wall)
+        );
+        let manager = format!("m-{lang}");
+        let flavor = format!("example-{lang}");
+        run(
+            &home,
+            cache,
+            &["manager", "register", &manager, "--flavor", &flavor],
+        );
+        run(
+            &home,
+            cache,
+            &["-m", &manager, "secret", "register", "db", "k=v"],
+        );
+        managers.push((format!("example-{lang}"), manager));
+    }
+    run(&home, cache, &["secret", "register", "db", "k=v"]);
+    // A registered file is read again until it is two seconds old.
+    std::thread::sleep(Duration::from_millis(2100));
+    let mut samples: Vec<Vec<Sample>> = managers.iter().map(|_| Vec::new()).collect();
+    for round in 0..=100 {
+        for ((_, manager), samples) in managers.iter().zip(&mut samples) {
+            let sample = run(&home, cache, &["-m", manager, "secret", "get", "db"]);
+            if round > 0 {
+                samples.push(sample);
+            }
+        }
+    }
+    let local = ms(median(&samples[0]));
+    for ((name, _), samples) in managers.iter().zip(&samples) {
+        let target = match name.as_str() {
+            "example-python" | "example-js" => "target: median <= 15 ms",
+            "example-go" => "target: median <= 8 ms",
+            "example-c" => "target: within 1 ms of local",
+            _ => "",
+        };
+        report(
+            &format!(
+                "warm `secret get` through {name} (interleaved; {:+.2} ms beside local)",
+                ms(median(samples)) - local
+            ),
+            samples,
+            target,
+        );
+    }
 }
 
 /// A manager `big` on a local store of `count` secrets.

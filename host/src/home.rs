@@ -59,6 +59,12 @@ impl Home {
         &self.cache
     }
 
+    /// Where secman records that a registered flavor's file still has the
+    /// digest it was registered with (see [`crate::fileid`]).
+    pub fn verified_dir(&self) -> PathBuf {
+        self.root.join("verified")
+    }
+
     /// Where the digests of compiled components are recorded: in the
     /// state, apart from the cache they vouch for.
     pub fn compile_records_dir(&self) -> PathBuf {

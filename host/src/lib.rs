@@ -5,11 +5,13 @@
 //! - [`registry`] and [`builtin`] know which flavors exist;
 //! - [`managers`] holds the configured managers, [`session`] opens one;
 //! - [`secret`] is the secret model and its schemas;
-//! - [`home`] is where state lives and how it is written;
+//! - [`home`] is where state lives and how it is written, [`fileid`]
+//!   knows a file was not written since it was hashed;
 //! - [`cli`] is the `secman` command line on top.
 
 pub mod builtin;
 pub mod cli;
+pub mod fileid;
 pub mod home;
 pub mod managers;
 pub mod registry;

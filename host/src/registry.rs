@@ -13,7 +13,8 @@ use anyhow::{Context, Result, anyhow, bail};
 use serde::{Deserialize, Serialize};
 
 use crate::builtin::{self, EmbeddedFlavor};
-use crate::home::{Home, read_if_exists, write_atomic};
+use crate::fileid::{Identity, Record};
+use crate::home::{Home, create_private_dir, read_if_exists, write_atomic};
 use crate::runtime::{
     FlavorComponent, FlavorInfo, HostPattern, Limits, Runtime, check_info, quote, sha256_hex,
 };
@@ -205,6 +206,8 @@ pub struct LoadedFlavor {
 #[derive(Debug)]
 pub struct FlavorRegistry {
     file: PathBuf,
+    /// Where the files of registered flavors are recorded as verified.
+    verified: PathBuf,
     registered: BTreeMap<String, RegisteredFlavor>,
 }
 
@@ -216,6 +219,7 @@ impl FlavorRegistry {
         let registry = match builtin::find(name) {
             Some(_) => FlavorRegistry {
                 file: home.flavors_file(),
+                verified: home.verified_dir(),
                 registered: BTreeMap::new(),
             },
             None => FlavorRegistry::load(home)?,
@@ -239,7 +243,11 @@ impl FlavorRegistry {
             }
             None => BTreeMap::new(),
         };
-        Ok(FlavorRegistry { file, registered })
+        Ok(FlavorRegistry {
+            file,
+            verified: home.verified_dir(),
+            registered,
+        })
     }
 
     /// Writes the registry back. Call it under [`Home::lock_state`].
@@ -322,9 +330,8 @@ impl FlavorRegistry {
                     )
                 })?;
                 registered.grants.check_within(name, &registered.info)?;
-                let wasm = read_unchanged(name, registered)?;
-                let component = runtime
-                    .load(&format!("flavor `{name}`"), &wasm, &registered.sha256)
+                let component = self
+                    .load_registered(runtime, name, registered)
                     .with_context(|| format!("flavor `{name}` cannot be loaded"))?;
                 (
                     component,
@@ -345,17 +352,54 @@ impl FlavorRegistry {
     }
 }
 
+impl FlavorRegistry {
+    /// The component of the registered flavor `name`, whose file must hold
+    /// the bytes that were registered. A file recorded as verified, and
+    /// not written since (see [`crate::fileid`]), is not read again when
+    /// its compiled form is in the cache.
+    fn load_registered(
+        &self,
+        runtime: &Runtime,
+        name: &str,
+        flavor: &RegisteredFlavor,
+    ) -> Result<FlavorComponent> {
+        let record = self.verified.join(name);
+        let identity = std::fs::metadata(&flavor.path)
+            .map(|meta| Identity::of(&meta))
+            .map_err(|e| unreadable(name, flavor, e))?;
+        let vouched = std::fs::read_to_string(&record)
+            .ok()
+            .and_then(|text| Record::parse(&text))
+            .is_some_and(|r| r.sha256 == flavor.sha256 && r.identity == identity);
+        if vouched && let Some(component) = runtime.load_cached(&flavor.sha256) {
+            return Ok(component?);
+        }
+        let wasm = read_unchanged(name, flavor)?;
+        let after = std::fs::metadata(&flavor.path).map(|meta| Identity::of(&meta));
+        if !vouched && after.is_ok_and(|after| after == identity) && identity.settled() {
+            // Only speed is lost if it cannot be written.
+            let _ = create_private_dir(&self.verified).and_then(|()| {
+                let sha256 = flavor.sha256.clone();
+                write_atomic(&record, Record { sha256, identity }.render().as_bytes())
+            });
+        }
+        Ok(runtime.load(&format!("flavor `{name}`"), &wasm, &flavor.sha256)?)
+    }
+}
+
+fn unreadable(name: &str, flavor: &RegisteredFlavor, error: std::io::Error) -> anyhow::Error {
+    anyhow!(
+        "cannot read the file of flavor `{name}`, {}: {error}. Restore it, or remove the flavor \
+         with `secman flavor delete {name}`",
+        flavor.path.display()
+    )
+}
+
 /// The bytes of a registered flavor's file, if they are still the ones
 /// that were registered.
 fn read_unchanged(name: &str, flavor: &RegisteredFlavor) -> Result<Vec<u8>> {
     let path = &flavor.path;
-    let wasm = std::fs::read(path).with_context(|| {
-        format!(
-            "cannot read the file of flavor `{name}`, {}: restore it, or remove the flavor \
-             with `secman flavor delete {name}`",
-            path.display()
-        )
-    })?;
+    let wasm = std::fs::read(path).map_err(|e| unreadable(name, flavor, e))?;
     let sha256 = sha256_hex(&wasm);
     if sha256 != flavor.sha256 {
         bail!(

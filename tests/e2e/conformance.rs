@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::support::{TestHome, builtin_wasm};
+use crate::support::{TestHome, register_local_copy};
 
 /// The suite's report as JSON.
 fn report(home: &TestHome, args: &[&str]) -> (i32, Value) {
@@ -99,16 +99,7 @@ fn a_flavor_that_breaks_the_contract_fails_naming_what_came_back() {
 #[test]
 fn a_registered_flavor_and_a_manager_in_use_are_tested_in_place() {
     let home = TestHome::new();
-    let path = home.path().join("mine.wasm");
-    std::fs::copy(builtin_wasm("local"), &path).unwrap();
-    home.ok(&[
-        "flavor",
-        "register",
-        path.to_str().unwrap(),
-        "--name",
-        "mine",
-        "--allow-storage",
-    ]);
+    register_local_copy(&home);
     assert!(home.ok(&["flavor", "test", "mine"]).contains(" 0 failed"));
 
     // A manager holding secrets: the suite works beside them, leaves them

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 
-use crate::support::{TestHome, builtin_wasm};
+use crate::support::{TestHome, builtin_wasm, register_local_copy};
 
 /// A copy of the local flavor's component, to register as a third party.
 fn local_copy(home: &TestHome) -> PathBuf {
@@ -211,4 +211,78 @@ fn grants_can_be_revoked_and_given_back() {
     assert_eq!(home.ok(&["secret", "list", "-m", "m"]), "");
     home.fails(&["flavor", "grant", "mine", "--allow-env", "HOME"], 2);
     home.fails(&["flavor", "grant", "local", "--allow-storage"], 2);
+}
+
+#[test]
+fn new_writes_a_project_with_the_wit_and_refuses_to_overwrite() {
+    let home = TestHome::new();
+    let dir = home.path().join("my-store");
+    let said = home.ok(&[
+        "flavor",
+        "new",
+        "my-store",
+        "--lang",
+        "python",
+        "--dir",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(
+        said.contains("build.sh") && said.contains("flavor test"),
+        "{said}"
+    );
+    let app = std::fs::read_to_string(dir.join("app.py")).unwrap();
+    assert!(app.contains("name=\"my-store\""), "{app}");
+    for file in [
+        "secrets_manager.py",
+        "build.sh",
+        "wit/flavor.wit",
+        "wit/deps/filesystem.wit",
+    ] {
+        assert!(dir.join(file).is_file(), "{file}");
+    }
+    let err = home.fails(
+        &[
+            "flavor",
+            "new",
+            "other",
+            "--lang",
+            "go",
+            "--dir",
+            dir.to_str().unwrap(),
+        ],
+        2,
+    );
+    assert!(err.contains("not empty"), "{err}");
+    home.fails(&["flavor", "new", "Bad Name", "--lang", "c"], 2);
+    assert_eq!(home.run(&["flavor", "new", "x", "--lang", "cobol"]).code, 2);
+}
+
+#[test]
+fn a_verified_file_is_trusted_only_while_it_is_not_written() {
+    let home = TestHome::new();
+    let path = register_local_copy(&home);
+    home.ok(&["manager", "register", "m", "--flavor", "mine"]);
+    // A file changed within the clock's granularity of being checked is
+    // not recorded; one that has settled is.
+    home.ok(&["secret", "list", "-m", "m"]);
+    let record = home.home().join("verified/mine");
+    assert!(!record.exists());
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    home.ok(&["secret", "list", "-m", "m"]);
+    assert!(record.exists());
+    home.ok(&["secret", "register", "db", "k=v", "-m", "m"]);
+
+    // Any write changes the file's identity: it is hashed again, and refused.
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes.push(0);
+    std::fs::write(&path, &bytes).unwrap();
+    let err = home.fails(&["secret", "get", "db", "-m", "m"], 1);
+    assert!(err.contains("changed since it was registered"), "{err}");
+    // Written back as it was: its bytes are the registered ones again.
+    bytes.pop();
+    std::fs::write(&path, &bytes).unwrap();
+    assert_eq!(
+        home.ok(&["secret", "get", "db", "-m", "m", "-k", "k"]),
+        "v\n"
+    );
 }

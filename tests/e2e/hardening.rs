@@ -209,7 +209,10 @@ impl User {
                 }
                 if path.is_dir() {
                     stack.push(path);
-                } else if !path.ends_with(".lock") && !path.starts_with(self.state().join("locks"))
+                } else if !path.ends_with(".lock")
+                    && !path.starts_with(self.state().join("locks"))
+                    // secman's own record that a flavor's file is unchanged
+                    && !path.starts_with(self.state().join("verified"))
                 {
                     files.push((path.clone(), fs::read(&path).unwrap_or_default()));
                 }

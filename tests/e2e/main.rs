@@ -4,6 +4,7 @@
 mod aws;
 mod concurrency;
 mod conformance;
+mod examples;
 mod flavors;
 mod hardening;
 mod http_stub;

@@ -184,6 +184,22 @@ pub fn shared_cache() -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR")).join("component-cache")
 }
 
+/// Registers a copy of the local flavor's component as the third-party
+/// flavor `mine`, granted storage; returns the copy's path.
+pub fn register_local_copy(home: &TestHome) -> PathBuf {
+    let path = home.path().join("mine.wasm");
+    std::fs::copy(builtin_wasm("local"), &path).unwrap();
+    home.ok(&[
+        "flavor",
+        "register",
+        path.to_str().unwrap(),
+        "--name",
+        "mine",
+        "--allow-storage",
+    ]);
+    path
+}
+
 /// The component of a built-in flavor, as embedded in the binary.
 pub fn builtin_wasm(name: &str) -> PathBuf {
     Path::new(env!("SECMAN_BUILTIN_WASM_DIR")).join(format!("{name}.wasm"))

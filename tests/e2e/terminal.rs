@@ -95,3 +95,41 @@ fn flavor_register_shows_what_a_flavor_asks_for_and_grants_on_yes() {
             .contains("storage  granted")
     );
 }
+
+#[test]
+fn a_compile_shows_its_progress_at_the_terminal_only() {
+    let home = TestHome::new();
+    // A component no test compiled before: the local flavor with a custom
+    // section of its own appended.
+    let mut wasm = std::fs::read(crate::support::builtin_wasm("local")).unwrap();
+    let unique = home.unique();
+    wasm.extend([0, (2 + unique.len()) as u8, 1, b'x']);
+    wasm.extend(unique.as_bytes());
+    let path = home.path().join("fresh.wasm");
+    std::fs::write(&path, &wasm).unwrap();
+    let path = path.to_str().unwrap();
+
+    let run = at_terminal(
+        &home,
+        &[
+            "flavor",
+            "register",
+            path,
+            "--name",
+            "fresh",
+            "--allow-storage",
+        ],
+        "",
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .contains(&format!("secman: compiling {path} (0."))
+            && run.stdout.contains(&format!("secman: compiled {path} in ")),
+        "{}",
+        run.stdout
+    );
+    // Without a terminal (and from the cache) nothing is said.
+    let said = home.run(&["flavor", "test", path, "--allow-storage"]);
+    assert!(!said.stderr.contains("compil"), "{}", said.stderr);
+}

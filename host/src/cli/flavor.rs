@@ -45,6 +45,12 @@ pub enum FlavorCommand {
     /// storage folder (or, with --manager, the manager's own backend), one
     /// line per case. Exits with 1 if a case fails.
     Test(TestArgs),
+    /// Start a flavor project: `secman flavor new my-store --lang python`.
+    ///
+    /// Writes a working file-backed flavor in Rust, Python, JavaScript, C or
+    /// Go, with a build.sh that installs its pinned tools once, and the WIT
+    /// secman accepts. It passes `secman flavor test` as written.
+    New(super::new::NewArgs),
 }
 
 impl FlavorCommand {
@@ -57,6 +63,7 @@ impl FlavorCommand {
             FlavorCommand::Grant(args) => args.run(ctx, true),
             FlavorCommand::Revoke(args) => args.run(ctx, false),
             FlavorCommand::Test(args) => args.run(ctx).await,
+            FlavorCommand::New(args) => args.run(),
         }
     }
 }

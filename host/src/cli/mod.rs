@@ -8,6 +8,7 @@ mod conformance;
 mod flavor;
 mod input;
 mod manager;
+mod new;
 mod output;
 mod secret;
 

@@ -19,7 +19,7 @@
 use std::fs::{self, File};
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::io::Read;
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::PathBuf;
 
 use anyhow::Result;
@@ -28,65 +28,13 @@ use wasmtime::component::Component;
 
 use sha2::{Digest, Sha256};
 
+use crate::fileid::{Identity, Record};
 use crate::home::{Home, check_private_dir, create_private_dir, write_atomic};
 
 /// The compiled-component cache of one engine.
 pub struct CompileCache {
     dir: PathBuf,
     records: PathBuf,
-}
-
-/// What the host recorded about an entry it wrote.
-#[derive(Debug, PartialEq, Eq)]
-struct Record {
-    sha256: String,
-    identity: Identity,
-}
-
-/// Which file an entry is, and whether it was written since.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Identity {
-    dev: u64,
-    ino: u64,
-    size: u64,
-    mtime: (i64, i64),
-    ctime: (i64, i64),
-}
-
-impl Identity {
-    fn of(meta: &fs::Metadata) -> Identity {
-        Identity {
-            dev: meta.dev(),
-            ino: meta.ino(),
-            size: meta.size(),
-            mtime: (meta.mtime(), meta.mtime_nsec()),
-            ctime: (meta.ctime(), meta.ctime_nsec()),
-        }
-    }
-}
-
-impl Record {
-    fn parse(text: &str) -> Option<Record> {
-        let mut words = text.split_whitespace();
-        let sha256 = words.next()?.to_string();
-        let mut number = || words.next()?.parse::<i64>().ok();
-        let identity = Identity {
-            dev: number()? as u64,
-            ino: number()? as u64,
-            size: number()? as u64,
-            mtime: (number()?, number()?),
-            ctime: (number()?, number()?),
-        };
-        Some(Record { sha256, identity })
-    }
-
-    fn render(&self) -> String {
-        let i = &self.identity;
-        format!(
-            "{} {} {} {} {} {} {} {}\n",
-            self.sha256, i.dev, i.ino, i.size, i.mtime.0, i.mtime.1, i.ctime.0, i.ctime.1
-        )
-    }
 }
 
 /// The lowercase hex sha256 of `bytes`.
@@ -198,22 +146,6 @@ mod tests {
             .unwrap()
             .map(|e| e.unwrap().path())
             .collect()
-    }
-
-    #[test]
-    fn records_round_trip() {
-        let record = Record {
-            sha256: "ab".into(),
-            identity: Identity {
-                dev: 1,
-                ino: 2,
-                size: 3,
-                mtime: (4, 5),
-                ctime: (6, 7),
-            },
-        };
-        assert_eq!(Record::parse(&record.render()), Some(record));
-        assert_eq!(Record::parse("ab 1 2"), None);
     }
 
     #[test]

@@ -20,7 +20,7 @@ mod untrusted;
 
 use anyhow::Result;
 use std::time::Instant;
-use wasmtime::component::{HasSelf, Linker, ResourceAny};
+use wasmtime::component::{Component, HasSelf, Linker, ResourceAny};
 
 use wasmtime::{Engine, Store, Trap};
 
@@ -119,9 +119,21 @@ impl Runtime {
                     .map_err(|e| LoadError::Invalid(quote(&one_line(&format!("{e:#}")), 400)))?
             }
         };
+        self.prepare(&component)
+    }
+
+    /// The component whose sha256 is `sha256` from the compile cache,
+    /// without its bytes, if it is there.
+    pub fn load_cached(&self, sha256: &str) -> Option<Result<FlavorComponent, LoadError>> {
+        let component = self.cache.load(&self.engine, sha256)?;
+        Some(self.prepare(&component))
+    }
+
+    /// Links a compiled component and checks it exports the contract.
+    fn prepare(&self, component: &Component) -> Result<FlavorComponent, LoadError> {
         let pre = self
             .linker
-            .instantiate_pre(&component)
+            .instantiate_pre(component)
             .map_err(|e| LoadError::UnsupportedImport(quote(&one_line(&format!("{e:#}")), 400)))?;
         let pre = FlavorPre::new(pre).map_err(|e| LoadError::NotAFlavor {
             expected: FLAVOR_EXPORT,
