@@ -19,6 +19,7 @@ use std::io::{self, Write};
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::{Context, Result, anyhow, bail};
 use sha2::{Digest, Sha256};
@@ -87,10 +88,31 @@ impl Home {
     }
 
     /// Takes the lock that serialises changes to the host's own files.
+    ///
+    /// The lock is re-entrant within the process: code that holds it may
+    /// call code that takes it (reading `managers.yaml` for the first time
+    /// creates it under the lock), where a second `flock` on another open
+    /// file would wait for itself forever.
     pub fn lock_state(&self) -> Result<FileLock> {
-        create_private_dir(&self.root)?;
-        check_private_dir(&self.root, "state folder (SECMAN_HOME)")?;
-        FileLock::acquire(&self.root.join(".lock"), LockMode::Exclusive)
+        if STATE_LOCKS.fetch_add(1, Ordering::SeqCst) > 0 {
+            return Ok(FileLock {
+                _file: None,
+                state: true,
+            });
+        }
+        let acquired = create_private_dir(&self.root)
+            .and_then(|()| check_private_dir(&self.root, "state folder (SECMAN_HOME)"))
+            .and_then(|()| FileLock::acquire(&self.root.join(".lock"), LockMode::Exclusive));
+        match acquired {
+            Ok(mut lock) => {
+                lock.state = true;
+                Ok(lock)
+            }
+            Err(error) => {
+                STATE_LOCKS.fetch_sub(1, Ordering::SeqCst);
+                Err(error)
+            }
+        }
     }
 
     /// Takes the lock that serialises flavor calls sharing a storage folder.
@@ -260,7 +282,21 @@ pub enum LockMode {
 /// dies (so a killed `secman` never leaves a stale lock).
 #[derive(Debug)]
 pub struct FileLock {
-    _file: File,
+    /// The locked file; none for a nested hold of the state lock.
+    _file: Option<File>,
+    /// Whether this is (a hold of) the state lock.
+    state: bool,
+}
+
+/// How many holds of the state lock this process has.
+static STATE_LOCKS: AtomicUsize = AtomicUsize::new(0);
+
+impl Drop for FileLock {
+    fn drop(&mut self) {
+        if self.state {
+            STATE_LOCKS.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
 }
 
 impl FileLock {
@@ -278,7 +314,10 @@ impl FileLock {
             LockMode::Exclusive => file.lock(),
         }
         .with_context(|| format!("cannot lock {}", path.display()))?;
-        Ok(FileLock { _file: file })
+        Ok(FileLock {
+            _file: Some(file),
+            state: false,
+        })
     }
 }
 

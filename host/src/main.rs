@@ -7,6 +7,11 @@ use secman::cli::{Cli, Failure, json_error};
 use secman::runtime::escape;
 
 fn main() -> ExitCode {
+    // Everything secman creates, and everything a flavor creates in its
+    // storage folder, is the user's alone: a store rewritten by a flavor
+    // (a new file renamed over the old) stays private.
+    // SAFETY: umask only sets the process's file-creation mask.
+    unsafe { libc::umask(0o077) };
     // Usage errors exit with 2 from here, with clap's message.
     let cli = Cli::parse_args();
     let json_errors = cli.json_errors();

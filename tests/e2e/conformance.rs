@@ -120,3 +120,26 @@ fn a_registered_flavor_and_a_manager_in_use_are_tested_in_place() {
     home.fails(&["flavor", "test", "mine", "-m", "m"], 2);
     home.fails(&["flavor", "test", "mine", "--allow-storage"], 2);
 }
+
+#[test]
+fn a_store_the_suite_did_not_make_is_never_emptied() {
+    let home = TestHome::new();
+    // A ZenML store whose only secret has a name secman cannot address:
+    // listed as nothing, but not empty.
+    let folder = home.path().join("zen");
+    std::fs::create_dir(&folder).unwrap();
+    let file = folder.join("secrets.yaml");
+    let zenml = "my db:\n  password: aHVudGVyMg==\n  zenml_schema_name: arbitrary\n";
+    std::fs::write(&file, zenml).unwrap();
+    let option = format!("secrets_file={}", file.display());
+    home.ok(&[
+        "manager", "register", "zen", "--flavor", "local", "--option", &option,
+    ]);
+
+    for args in [&["-m", "zen"][..], &["local", "--option", &option]] {
+        let (code, json) = report(&home, args);
+        assert_eq!(code, 0, "{json}");
+        assert_eq!(case(&json, "delete-all with force"), ("-", "skipped"));
+    }
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), zenml);
+}

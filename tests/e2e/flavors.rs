@@ -153,7 +153,8 @@ fn files_that_are_not_flavor_components_are_refused_with_the_reason() {
         (
             "core.wasm",
             b"\0asm\x01\x00\x00\x00",
-            "core WebAssembly module, not a component",
+            "core WebAssembly module, not a component: build it for wasm32-wasip2, or wrap it \
+             with WASI's preview1 adapter: `jco new core.wasm --wasi-reactor",
         ),
         (
             "empty.wasm",
@@ -252,7 +253,7 @@ fn new_writes_a_project_with_the_wit_and_refuses_to_overwrite() {
         ],
         2,
     );
-    assert!(err.contains("not empty"), "{err}");
+    assert!(err.contains("not an empty folder"), "{err}");
     home.fails(&["flavor", "new", "Bad Name", "--lang", "c"], 2);
     assert_eq!(home.run(&["flavor", "new", "x", "--lang", "cobol"]).code, 2);
 }

@@ -178,3 +178,32 @@ fn deleting_the_active_manager_leaves_none_active() {
     home.fails(&["manager", "delete", "default"], 1);
     home.fails(&["secret", "list", "-m", "ghost"], 1);
 }
+
+#[test]
+fn stores_stay_private_and_a_first_command_never_waits_for_itself() {
+    use std::os::unix::fs::PermissionsExt;
+    let home = TestHome::new();
+    // Commands that take the state lock and read the managers for the
+    // first time (which creates them) on a new home.
+    home.ok(&["manager", "use", "default"]);
+    let other = TestHome::new();
+    other.fails(&["manager", "delete", "nope"], 1);
+
+    home.ok(&["secret", "register", "db", "k=v"]);
+    let folder = home.path().join("team");
+    std::fs::create_dir(&folder).unwrap();
+    std::fs::set_permissions(&folder, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let file = folder.join("secrets.yaml");
+    let option = format!("secrets_file={}", file.display());
+    home.ok(&[
+        "manager", "register", "team", "--flavor", "local", "--option", &option,
+    ]);
+    home.ok(&["secret", "register", "db", "k=v", "-m", "team"]);
+    let mode =
+        |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&file), 0o600);
+    // A store the user made readable by others is rewritten private.
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    home.ok(&["secret", "update", "db", "k=w", "-m", "team"]);
+    assert_eq!(mode(&file), 0o600);
+}

@@ -522,6 +522,8 @@ impl DeleteArgs {
         }
         registry.remove(name);
         registry.save()?;
+        // Its file's record goes with it; a missing one costs nothing.
+        let _ = std::fs::remove_file(ctx.home.verified_dir().join(name));
         print(&format!("Deleted flavor `{name}`\n"))
     }
 }
@@ -672,6 +674,8 @@ impl TestArgs {
                 } else {
                     Scope::None
                 };
+                let others = managers.folders_except("flavor-test");
+                super::manager::check_storage_option(ctx, &mut config, &flavor.info, &others)?;
                 ("flavor-test".to_string(), config, flavor, true)
             }
         };
@@ -691,11 +695,17 @@ impl TestArgs {
                 }
             ));
         }
+        // The suite's own store: a fresh folder (unless the user named a
+        // file), or a component scope no other manager has.
+        let owned = fresh
+            && config.storage_option.is_none()
+            && (flavor.info.capabilities.storage || flavor.info.scoped);
         let target = conformance::Target {
             name: &name,
             config: &config,
             flavor: &flavor,
             others: &others,
+            owned,
         };
         let report = conformance::run(&ctx.opener()?, target, live).await;
         if fresh {

@@ -1,7 +1,7 @@
 //! `secman manager ...`: configured instances of a flavor.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
 use clap::{Args, Subcommand};
@@ -79,18 +79,7 @@ impl RegisterArgs {
         let mut config = ManagerConfig::new(&self.flavor);
         config.options = options(&flavor.info, &self.options)?;
         let others = Managers::load(&ctx.home)?.folders_except(&self.name);
-        for spec in &flavor.info.options {
-            if let (OptionKind::StorageFile, Some(file)) =
-                (spec.kind, config.options.get(&spec.name))
-            {
-                let folder = Path::new(file).parent().unwrap_or(Path::new("/"));
-                let own = ctx.home.storage_dir(&config.uuid);
-                if let Err(why) = ctx.home.check_storage_folder(folder, &own, &others) {
-                    usage!("option `{}`: {why}", spec.name);
-                }
-                config.storage_option = Some(spec.name.clone());
-            }
-        }
+        check_storage_option(ctx, &mut config, &flavor.info, &others)?;
         (config.scope, config.namespace) = scope(&flavor.info, self.scope, self.namespace)?;
 
         let _lock = ctx.home.lock_state()?;
@@ -106,6 +95,27 @@ impl RegisterArgs {
             self.name, self.flavor, config.scope, config.uuid, self.name
         ))
     }
+}
+
+/// Records which option of `config` names its storage file, if the user
+/// set one, after checking its folder may be a storage folder.
+pub(super) fn check_storage_option(
+    ctx: &Context,
+    config: &mut ManagerConfig,
+    info: &FlavorInfo,
+    others: &[(String, PathBuf)],
+) -> Result<()> {
+    for spec in &info.options {
+        if let (OptionKind::StorageFile, Some(file)) = (spec.kind, config.options.get(&spec.name)) {
+            let folder = Path::new(file).parent().unwrap_or(Path::new("/"));
+            let own = ctx.home.storage_dir(&config.uuid);
+            if let Err(why) = ctx.home.check_storage_folder(folder, &own, others) {
+                usage!("option `{}`: {why}", spec.name);
+            }
+            config.storage_option = Some(spec.name.clone());
+        }
+    }
+    Ok(())
 }
 
 /// The options of a new manager, checked against what the flavor declares.

@@ -68,18 +68,20 @@ impl Cli {
     /// printed as a JSON error when the command line asks for JSON.
     pub fn parse_args() -> Cli {
         let args = zenml_values_as_positionals(std::env::args_os().collect());
-        let wants_json = args
-            .windows(2)
-            .any(|w| matches!(w[0].to_str(), Some("-o" | "--output")) && w[1] == "json")
-            || args
-                .iter()
-                .any(|a| matches!(a.to_str(), Some("-ojson" | "--output=json")));
+        let wants_json = asks_for_json(&args);
         match Cli::try_parse_from(args) {
             Ok(cli) => cli,
             Err(error) if wants_json && error.use_stderr() => {
-                let message = error.to_string();
-                let message = message.lines().next().unwrap_or_default();
-                let message = message.strip_prefix("error: ").unwrap_or(message);
+                // clap's message, up to its usage lines, on one line.
+                let text = error.to_string();
+                let message = text
+                    .lines()
+                    .take_while(|line| !line.starts_with("Usage:"))
+                    .map(str::trim)
+                    .filter(|line| !line.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                let message = message.strip_prefix("error: ").unwrap_or(&message);
                 eprintln!("{}", json_error(Failure::Usage, message));
                 std::process::exit(Failure::Usage.exit_code().into());
             }
@@ -173,18 +175,60 @@ impl Context {
     }
 }
 
+/// Whether the command line asks for `--output json`, in any of the
+/// spellings clap accepts (`-o json`, `-ojson`, `-o=json`, `-vo json`,
+/// `--output json`, `--output=json`), before a `--`.
+fn asks_for_json(args: &[OsString]) -> bool {
+    let mut args = args.iter().skip(1).filter_map(|a| a.to_str());
+    while let Some(arg) = args.next() {
+        let value = if arg == "--" {
+            return false;
+        } else if arg == "--output" {
+            args.next()
+        } else if let Some(value) = arg.strip_prefix("--output=") {
+            Some(value)
+        } else if let Some(flags) = arg.strip_prefix('-').filter(|f| !f.starts_with('-')) {
+            // A cluster of short flags: `-o` takes the rest of it, or the
+            // next word; a flag that takes a value ends the cluster.
+            match flags.char_indices().find(|(_, c)| "omkf".contains(*c)) {
+                Some((at, 'o')) => match &flags[at + 1..] {
+                    "" => args.next(),
+                    rest => Some(rest.strip_prefix('=').unwrap_or(rest)),
+                },
+                _ => None,
+            }
+        } else {
+            None
+        };
+        if value == Some("json") {
+            return true;
+        }
+    }
+    false
+}
+
 /// Rewrites ZenML's `--KEY=VALUE` secret values of `secret register` and
 /// `secret update` to `KEY=VALUE`, unless KEY is one of the command's own
 /// options, so values mix freely with options such as `--manager`.
 fn zenml_values_as_positionals(mut args: Vec<OsString>) -> Vec<OsString> {
-    let words: Vec<(usize, &str)> = args
-        .iter()
-        .enumerate()
-        .skip(1)
-        .filter_map(|(i, a)| a.to_str().map(|a| (i, a)))
-        .filter(|(_, a)| !a.starts_with('-'))
-        .take(2)
-        .collect();
+    // The first two words, past options and the values of the global
+    // options that take one (`-m NAME`, `-o FORMAT`).
+    let mut words: Vec<(usize, &str)> = Vec::new();
+    let mut value_next = false;
+    for (i, arg) in args.iter().enumerate().skip(1) {
+        let Some(arg) = arg.to_str() else { continue };
+        if std::mem::take(&mut value_next) {
+            continue;
+        }
+        if matches!(arg, "-m" | "--manager" | "-o" | "--output") {
+            value_next = true;
+        } else if !arg.starts_with('-') {
+            words.push((i, arg));
+            if words.len() == 2 {
+                break;
+            }
+        }
+    }
     let [(_, "secret"), (at, sub @ ("register" | "update"))] = words[..] else {
         return args;
     };
@@ -334,6 +378,32 @@ mod tests {
     }
 
     #[test]
+    fn json_output_is_seen_in_every_spelling() {
+        let asks =
+            |args: &[&str]| asks_for_json(&args.iter().map(OsString::from).collect::<Vec<_>>());
+        for yes in [
+            &["secman", "-o", "json", "x"][..],
+            &["secman", "x", "-ojson"],
+            &["secman", "x", "-o=json"],
+            &["secman", "-vo", "json"],
+            &["secman", "-vojson"],
+            &["secman", "--output", "json"],
+            &["secman", "--output=json"],
+        ] {
+            assert!(asks(yes), "{yes:?}");
+        }
+        for no in [
+            &["secman", "-o", "yaml"][..],
+            &["secman", "-m", "json"],
+            &["secman", "-mo", "json"],
+            &["secman", "--", "-o", "json"],
+            &["secman", "secret", "json"],
+        ] {
+            assert!(!asks(no), "{no:?}");
+        }
+    }
+
+    #[test]
     fn zenml_values_become_positionals_but_options_stay() {
         assert_eq!(
             rewrite(&[
@@ -363,6 +433,20 @@ mod tests {
             ]),
             [
                 "secman", "-v", "secret", "update", "db", "k=v", "--", "--a=b"
+            ]
+        );
+        assert_eq!(
+            rewrite(&[
+                "secman", "-m", "prod", "secret", "register", "db", "--user=a"
+            ]),
+            ["secman", "-m", "prod", "secret", "register", "db", "user=a"]
+        );
+        assert_eq!(
+            rewrite(&[
+                "secman", "-o", "json", "secret", "-m", "p", "update", "db", "--k=v"
+            ]),
+            [
+                "secman", "-o", "json", "secret", "-m", "p", "update", "db", "k=v"
             ]
         );
         let untouched = ["secman", "manager", "register", "x", "--option=a=b"];

@@ -8,7 +8,8 @@
 //! an identifier) replaced, plus the WIT secman accepts.
 
 use std::fs;
-use std::os::unix::fs::PermissionsExt;
+use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
@@ -100,11 +101,14 @@ impl NewArgs {
             .dir
             .clone()
             .unwrap_or_else(|| PathBuf::from(&self.name));
-        if fs::read_dir(&dir).is_ok_and(|mut entries| entries.next().is_some()) {
-            usage!(
-                "{} already exists and is not empty: pick another --dir",
+        match fs::symlink_metadata(&dir) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Ok(meta) if meta.is_dir() && fs::read_dir(&dir)?.next().is_none() => {}
+            Ok(_) => usage!(
+                "{} already exists and is not an empty folder: pick another --dir",
                 dir.display()
-            );
+            ),
+            Err(e) => return Err(e).with_context(|| format!("cannot read {}", dir.display())),
         }
         write_project(&dir, self.lang, &self.name)
             .with_context(|| format!("cannot create the project in {}", dir.display()))?;
@@ -119,21 +123,46 @@ impl NewArgs {
     }
 }
 
-/// Writes the project for `lang` called `name` into `dir`.
+/// Writes the project for `lang` called `name` into `dir`, which is
+/// missing or empty. Every folder and file is created new, never through
+/// a link: something planted in `dir` meanwhile stops the write.
 pub fn write_project(dir: &Path, lang: Lang, name: &str) -> Result<()> {
     let identifier = name.replace('-', "_");
     let example_identifier = lang.example().replace('-', "_");
+    if !dir.is_dir() {
+        fs::create_dir(dir)?;
+    }
     for file in lang.files().iter().chain(WIT) {
         let path = dir.join(file.path);
-        fs::create_dir_all(path.parent().expect("template paths have a folder"))?;
+        let mut folder = dir.to_path_buf();
+        for part in Path::new(file.path)
+            .parent()
+            .into_iter()
+            .flat_map(Path::components)
+        {
+            folder.push(part);
+            if !fs::symlink_metadata(&folder).is_ok_and(|m| m.is_dir()) {
+                fs::create_dir(&folder)
+                    .with_context(|| format!("cannot create {}", folder.display()))?;
+            }
+        }
         let text = file
             .text
             .replace(lang.example(), name)
             .replace(&example_identifier, &identifier);
-        fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
-        if file.path.ends_with(".sh") {
-            fs::set_permissions(&path, fs::Permissions::from_mode(0o755))?;
-        }
+        let mut out = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(&path)
+            .with_context(|| format!("cannot create {}", path.display()))?;
+        out.write_all(text.as_bytes())?;
+        let mode = if file.path.ends_with(".sh") {
+            0o755
+        } else {
+            0o644
+        };
+        out.set_permissions(fs::Permissions::from_mode(mode))?;
     }
     Ok(())
 }

@@ -138,10 +138,11 @@ pub enum LoadError {
     /// A core module, not a component.
     #[error(
         "it is a core WebAssembly module, not a component: build it for wasm32-wasip2, or \
-         wrap it with WASI's preview1 adapter: `wasm-tools component new core.wasm --adapt \
+         wrap it with WASI's preview1 adapter: `jco new core.wasm --wasi-reactor -o \
+         flavor.wasm`, or `wasm-tools component new core.wasm --adapt \
          wasi_snapshot_preview1=wasi_snapshot_preview1.reactor.wasm -o flavor.wasm` (the \
-         adapter is in the crate wasi-preview1-component-adapter-provider and in wasmtime's \
-         releases; see docs/writing-a-flavor.md)"
+         adapter is in the crate wasi-preview1-component-adapter-provider; see \
+         docs/writing-a-flavor.md in secman's repository)"
     )]
     CoreModule,
     /// The binary does not validate or compile.
