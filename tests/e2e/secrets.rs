@@ -94,9 +94,10 @@ fn at_path_reads_a_file_and_double_at_stores_a_literal_at() {
         get_json(&home, "tls")["values"],
         json!({"cert": "-----BEGIN-----\nline two\n", "handle": "@someone"})
     );
+    // The path is not repeated: it may be a value that starts with `@`.
     let err = home.fails(&["secret", "register", "x", "k=@/nonexistent/file"], 1);
     assert!(
-        err.contains("/nonexistent/file") && err.contains("`k`"),
+        !err.contains("/nonexistent/file") && err.contains("`k`") && err.contains("`@@`"),
         "{err}"
     );
 }
@@ -454,4 +455,19 @@ fn global_options_go_before_or_after_the_command() {
         home.fails(&["-m", "other", "manager", "list"], 2)
             .contains("--manager")
     );
+}
+
+#[test]
+fn a_mistyped_value_never_shows_in_the_error() {
+    let home = TestHome::new();
+    for (arg, code) in [
+        ("password:TOPSECRET-1", 2),
+        ("password=@TOPSECRET-2", 1),
+        ("--password:TOPSECRET-3", 2),
+    ] {
+        let err = home.fails(&["secret", "register", "db", "user=u", arg], code);
+        assert!(!err.contains("TOPSECRET"), "{arg}: {err}");
+        assert!(err.contains("`password`"), "{arg}: {err}");
+    }
+    home.fails(&["secret", "get", "db"], 3);
 }

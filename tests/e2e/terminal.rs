@@ -133,3 +133,15 @@ fn a_compile_shows_its_progress_at_the_terminal_only() {
     let said = home.run(&["flavor", "test", path, "--allow-storage"]);
     assert!(!said.stderr.contains("compil"), "{}", said.stderr);
 }
+
+#[test]
+fn an_empty_list_says_so_at_the_terminal_only() {
+    let home = TestHome::new();
+    let run = at_terminal(&home, &["secret", "list"], "");
+    assert!(
+        run.stdout.contains("No secrets in manager `default`."),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(home.run(&["secret", "list"]).stderr, "");
+}

@@ -176,7 +176,7 @@ impl LimitFlags {
 fn parse_seconds(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(secs) if secs > 0.0 && secs <= 3600.0 => Ok(secs),
-        _ => Err("expected a number of seconds between 0 and 3600".into()),
+        _ => Err("expected a number of seconds above 0 and at most 3600, e.g. 0.5 or 60".into()),
     }
 }
 

@@ -26,10 +26,19 @@ fn parse(args: &[String], interactive: bool) -> Result<Vec<Assignment>> {
         let (key, value) = match arg.split_once('=') {
             Some((key, raw)) => (key, Some(resolve(key, raw)?)),
             None if interactive => (arg, None),
-            None => usage!(
-                "`{arg}` is not KEY=VALUE: give the value after `=`, or pass -i to be asked \
-                 for it"
-            ),
+            // Only the part that could be a key is shown: the rest may be
+            // a value typed with the wrong separator (`password:s3cr3t`).
+            None => match arg.find(|c: char| !(c == '_' || c.is_alphanumeric())) {
+                None => usage!(
+                    "`{arg}` is not KEY=VALUE: give the value after `=`, or pass -i to be asked \
+                     for it"
+                ),
+                Some(at) => usage!(
+                    "the argument starting `{}` is not KEY=VALUE (it has no `=`): write \
+                     KEY=VALUE, or pass -i to be asked for the value",
+                    &arg[..at]
+                ),
+            },
         };
         if parsed.iter().any(|(k, _)| k == key) {
             usage!("key `{key}` is given twice");
@@ -47,11 +56,18 @@ fn resolve(key: &str, raw: &str) -> Result<String> {
     let Some(path) = raw.strip_prefix('@') else {
         return Ok(raw.to_string());
     };
-    let bytes = std::fs::read(path)
-        .with_context(|| format!("cannot read the value of key `{key}` from file {path}"))?;
+    // The path is not shown: it may be a value that starts with `@`.
+    let bytes = std::fs::read(path).with_context(|| {
+        format!(
+            "cannot read the value of key `{key}` from the file named after its `@` (to store \
+             a value that starts with `@`, write `@@`)"
+        )
+    })?;
     match String::from_utf8(bytes) {
         Ok(value) => Ok(value),
-        Err(_) => usage!("the value of key `{key}` must be text, but file {path} is not UTF-8"),
+        Err(_) => usage!(
+            "the value of key `{key}` must be text, but the file named after its `@` is not UTF-8"
+        ),
     }
 }
 

@@ -208,8 +208,9 @@ fn asks_for_json(args: &[OsString]) -> bool {
 }
 
 /// Rewrites ZenML's `--KEY=VALUE` secret values of `secret register` and
-/// `secret update` to `KEY=VALUE`, unless KEY is one of the command's own
-/// options, so values mix freely with options such as `--manager`.
+/// `secret update` to `KEY=VALUE` (and any other `--WORD` that is not one
+/// of the command's own options to `WORD`), so values mix freely with
+/// options such as `--manager`.
 fn zenml_values_as_positionals(mut args: Vec<OsString>) -> Vec<OsString> {
     // The first two words, past options and the values of the global
     // options that take one (`-m NAME`, `-o FORMAT`).
@@ -251,11 +252,14 @@ fn zenml_values_as_positionals(mut args: Vec<OsString>) -> Vec<OsString> {
         if text == "--" {
             break;
         }
-        if let Some(pair) = text.strip_prefix("--")
-            && let Some((key, _)) = pair.split_once('=')
-            && !options.iter().any(|o| o == key)
-        {
-            *arg = pair.into();
+        // Not one of the command's options: a value, perhaps mistyped
+        // (`--password:x`), which the value parser reports without
+        // showing it, where clap would print it whole.
+        if let Some(pair) = text.strip_prefix("--") {
+            let key = pair.split_once('=').map_or(pair, |(key, _)| key);
+            if !options.iter().any(|o| o == key) {
+                *arg = pair.into();
+            }
         }
     }
     args

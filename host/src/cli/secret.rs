@@ -1,6 +1,7 @@
 //! `secman secret ...`: the six operations of the contract.
 
 use std::collections::BTreeMap;
+use std::io::IsTerminal;
 
 use anyhow::{Context as _, Result, bail};
 use clap::{Args, Subcommand};
@@ -185,7 +186,11 @@ impl ListArgs {
                 session.flavor
             ));
         }
-        print_as(ctx.format()?, &names, || {
+        let format = ctx.format()?;
+        if names.is_empty() && format == Format::Table && std::io::stdout().is_terminal() {
+            note(&format!("No secrets in manager `{}`.", session.manager));
+        }
+        print_as(format, &names, || {
             names.iter().map(|n| format!("{n}\n")).collect()
         })
     }
