@@ -2,7 +2,10 @@
 //! SigV4 signatures), checked with boto3, AWS's own client.
 //!
 //! Tests share one moto server and run at once: each uses names of its own
-//! (`home.unique()`), and only deletes everything in scopes it owns.
+//! (`home.unique()`), only deletes everything in scopes it owns, and works
+//! in a region of its own. moto keeps one store per region and its
+//! ListSecrets iterates that store unlocked: a listing beside another
+//! test's writes in the same region fails with a 500.
 
 use std::net::TcpListener;
 use std::process::Command;
@@ -16,28 +19,21 @@ fn moto() -> String {
     peer("SECMAN_TEST_MOTO_URL")
 }
 
-/// Registers manager `name` of the aws flavor against moto.
-fn aws_manager(home: &TestHome, name: &str, scope: &[&str]) {
-    let mut args = vec![
-        "manager",
-        "register",
-        name,
-        "--flavor",
-        "aws",
-        "--option",
-        "region_name=eu-west-1",
-    ];
+/// Registers manager `name` of the aws flavor against moto, in `region`.
+fn aws_manager(home: &TestHome, name: &str, region: &str, scope: &[&str]) {
+    let region = format!("region_name={region}");
     let endpoint = format!("endpoint_url={}", moto());
-    args.extend(["--option", &endpoint]);
+    let mut args = vec!["manager", "register", name, "--flavor", "aws"];
+    args.extend(["--option", &region, "--option", &endpoint]);
     args.extend(scope);
     home.ok(&args);
 }
 
-/// Calls Secrets Manager through boto3.
-fn boto3(operation: &str, params: Value) -> Value {
+/// Calls Secrets Manager in `region` through boto3.
+fn boto3(region: &str, operation: &str, params: Value) -> Value {
     let output = Command::new(python())
         .arg(peer_script("boto3_call.py"))
-        .args([&moto(), operation, &params.to_string()])
+        .args([&moto(), region, operation, &params.to_string()])
         .output()
         .expect("cannot run python");
     assert!(
@@ -82,7 +78,7 @@ fn every_secret_command_works_in_each_scope() {
     ];
     for (scope, flags) in &scopes {
         let manager = format!("m_{scope}");
-        aws_manager(&home, &manager, flags);
+        aws_manager(&home, &manager, "eu-west-1", flags);
         let name = format!("db{u}");
         home.ok(&[
             "secret",
@@ -139,7 +135,7 @@ fn every_secret_command_works_in_each_scope() {
 fn boto3_finds_zenmls_layout_in_what_secman_wrote() {
     let home = TestHome::new();
     let u = home.unique();
-    aws_manager(&home, "prod", &[]);
+    aws_manager(&home, "prod", "eu-west-2", &[]);
     let name = format!("cloud{u}");
     home.ok(&[
         "secret",
@@ -158,14 +154,22 @@ fn boto3_finds_zenmls_layout_in_what_secman_wrote() {
         .to_string();
     let aws_name = format!("zenml/component/{uuid}/{name}");
 
-    let value = boto3("get_secret_value", json!({"SecretId": aws_name}));
+    let value = boto3(
+        "eu-west-2",
+        "get_secret_value",
+        json!({"SecretId": aws_name}),
+    );
     let content: Value = serde_json::from_str(value["SecretString"].as_str().unwrap()).unwrap();
     assert_eq!(
         content,
         json!({"aws_access_key_id": "AKIAEXAMPLE", "aws_secret_access_key": "wJalrXUtn",
                "zenml_schema_name": "aws"})
     );
-    let described = boto3("describe_secret", json!({"SecretId": aws_name}));
+    let described = boto3(
+        "eu-west-2",
+        "describe_secret",
+        json!({"SecretId": aws_name}),
+    );
     assert_eq!(described["Name"], aws_name);
     assert_eq!(
         tags(&described),
@@ -177,7 +181,11 @@ fn boto3_finds_zenmls_layout_in_what_secman_wrote() {
     // Deleting removes it for good (ForceDeleteWithoutRecovery): the name
     // can be used again at once.
     home.ok(&["secret", "delete", &name, "--yes", "-m", "prod"]);
-    let gone = boto3("describe_secret", json!({"SecretId": aws_name}));
+    let gone = boto3(
+        "eu-west-2",
+        "describe_secret",
+        json!({"SecretId": aws_name}),
+    );
     assert_eq!(gone["Error"]["Code"], "ResourceNotFoundException");
     home.ok(&["secret", "register", &name, "k=v", "-m", "prod"]);
 }
@@ -190,6 +198,7 @@ fn secman_reads_secrets_boto3_wrote_in_zenmls_layout_and_only_those() {
     aws_manager(
         &home,
         "team",
+        "eu-west-3",
         &["--scope", "namespace", "--namespace", &namespace],
     );
     let zenml_tags = |name: &str| {
@@ -201,6 +210,7 @@ fn secman_reads_secrets_boto3_wrote_in_zenmls_layout_and_only_those() {
         ])
     };
     boto3(
+        "eu-west-3",
         "create_secret",
         json!({
             "Name": format!("zenml/namespace/{namespace}/login"),
@@ -211,6 +221,7 @@ fn secman_reads_secrets_boto3_wrote_in_zenmls_layout_and_only_those() {
     // The same prefix, but not exactly the scope: AWS's filters let these
     // through; secman must not.
     boto3(
+        "eu-west-3",
         "create_secret",
         json!({
             "Name": format!("zenml/namespace/{namespace}/deeper/path"),
@@ -218,6 +229,7 @@ fn secman_reads_secrets_boto3_wrote_in_zenmls_layout_and_only_those() {
         }),
     );
     boto3(
+        "eu-west-3",
         "create_secret",
         json!({
             "Name": format!("zenml/namespace/{namespace}x/other"),
@@ -227,6 +239,7 @@ fn secman_reads_secrets_boto3_wrote_in_zenmls_layout_and_only_those() {
         }),
     );
     boto3(
+        "eu-west-3",
         "create_secret",
         json!({
             "Name": format!("zenml/namespace/{namespace}/untagged"), "SecretString": "{}",
@@ -244,8 +257,8 @@ fn secman_reads_secrets_boto3_wrote_in_zenmls_layout_and_only_those() {
 #[test]
 fn two_component_managers_on_one_backend_do_not_see_each_other() {
     let home = TestHome::new();
-    aws_manager(&home, "one", &[]);
-    aws_manager(&home, "two", &[]);
+    aws_manager(&home, "one", "eu-central-1", &[]);
+    aws_manager(&home, "two", "eu-central-1", &[]);
     home.ok(&[
         "secret",
         "register",
@@ -278,7 +291,7 @@ fn two_component_managers_on_one_backend_do_not_see_each_other() {
 #[test]
 fn listing_250_secrets_follows_next_token_to_the_end() {
     let home = TestHome::new();
-    aws_manager(&home, "many", &[]);
+    aws_manager(&home, "many", "eu-north-1", &[]);
     for i in 0..250 {
         home.ok(&[
             "secret",
@@ -302,7 +315,7 @@ fn listing_250_secrets_follows_next_token_to_the_end() {
 fn a_wrong_secret_key_is_denied_and_writes_nothing() {
     let home = TestHome::new();
     let u = home.unique();
-    aws_manager(&home, "prod", &["--scope", "global"]);
+    aws_manager(&home, "prod", "us-east-1", &["--scope", "global"]);
     let name = format!("never{u}");
     let run = Run::from(
         home.command(&["secret", "register", &name, "k=v", "-m", "prod"])
@@ -323,6 +336,7 @@ fn a_wrong_secret_key_is_denied_and_writes_nothing() {
     );
     assert!(!run.stderr.contains("not-the-right-key"), "{}", run.stderr);
     let described = boto3(
+        "us-east-1",
         "describe_secret",
         json!({"SecretId": format!("zenml/global/{name}")}),
     );
@@ -354,7 +368,7 @@ fn a_wrong_secret_key_is_denied_and_writes_nothing() {
 #[test]
 fn names_aws_would_refuse_are_refused_before_any_request() {
     let home = TestHome::new();
-    aws_manager(&home, "prod", &[]);
+    aws_manager(&home, "prod", "us-east-2", &[]);
     let err = home.fails(&["secret", "get", "a/b", "-m", "prod"], 2);
     assert!(err.contains("not a valid secret name for AWS"), "{err}");
     let err = home.fails(
@@ -538,7 +552,7 @@ fn the_aws_flavor_passes_the_conformance_suite_against_moto() {
         "test",
         "aws",
         "--option",
-        "region_name=eu-west-1",
+        "region_name=us-west-2",
         "--option",
         &endpoint,
     ]);

@@ -12,7 +12,6 @@
 //! manager, works.
 
 use std::fs;
-use std::io::Read;
 use std::net::TcpListener;
 use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
@@ -22,7 +21,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use tempfile::TempDir;
 
-use crate::support::Run;
+use crate::support::{Run, peer_script, python};
 
 /// The memory and time limits the hostile flavor gets here.
 const MEMORY_MIB: u64 = 16;
@@ -111,42 +110,36 @@ impl User {
         self.run(args).ok().stdout
     }
 
-    /// Runs `secman ARGS` and measures its wall time and peak RSS.
-    #[expect(
-        clippy::zombie_processes,
-        reason = "the child is reaped by wait4, which also reports its peak RSS"
-    )]
+    /// Runs `secman ARGS` and measures its wall time and peak RSS, through
+    /// a small parent (`peak_rss.py`): started from this big test process,
+    /// its peak RSS would count this process's too.
     fn measure(&self, args: &[&str]) -> Measured {
+        let report = self.dir.path().join("peak-rss");
         let start = Instant::now();
-        let mut child = self
-            .command(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let (mut out, mut err) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
-        let reader = std::thread::spawn(move || {
-            let mut text = Vec::new();
-            err.read_to_end(&mut text).unwrap();
-            text
-        });
-        let mut stdout = Vec::new();
-        out.read_to_end(&mut stdout).unwrap();
-        let stderr = reader.join().unwrap();
-        // wait4 rather than `wait`: it reports this child's own peak RSS.
-        let mut status = 0;
-        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-        let pid = child.id() as libc::pid_t;
-        let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-        assert_eq!(waited, pid, "wait4 failed");
+        let cmd = self.command(args);
+        let mut measured = Command::new(python());
+        measured
+            .arg(peer_script("peak_rss.py"))
+            .arg(&report)
+            .arg(cmd.get_program())
+            .args(cmd.get_args())
+            .stdin(Stdio::null());
+        for (var, value) in cmd.get_envs() {
+            match value {
+                Some(value) => measured.env(var, value),
+                None => measured.env_remove(var),
+            };
+        }
+        let output = measured.output().unwrap();
         let elapsed = start.elapsed();
+        let report = fs::read_to_string(&report).unwrap();
+        let (status, peak_kib) = report.split_once(' ').unwrap();
         Measured {
             run: Run::from(std::process::Output {
-                status: ExitStatus::from_raw(status),
-                stdout,
-                stderr,
+                status: ExitStatus::from_raw(status.parse().unwrap()),
+                ..output
             }),
-            peak_rss_mib: usage.ru_maxrss as u64 / 1024,
+            peak_rss_mib: peak_kib.parse::<u64>().unwrap() / 1024,
             elapsed,
         }
     }
