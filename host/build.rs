@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 const BUILTINS: &[(&str, &str)] = &[
     ("local", "secman-flavor-local"),
     ("aws", "secman-flavor-aws"),
+    ("gcp", "secman-flavor-gcp"),
 ];
 
 fn main() {

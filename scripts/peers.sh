@@ -8,14 +8,19 @@
 #   SECMAN_TEST_MOTO_URL                moto_server (AWS), signatures checked
 #   SECMAN_TEST_AWS_ACCESS_KEY_ID       an access key moto accepts
 #   SECMAN_TEST_AWS_SECRET_ACCESS_KEY
+#   SECMAN_TEST_DRONGO_URL              drongo (GCP) as it ships
+#   SECMAN_TEST_GCP_URL                 drongo behind tests/peers/gcp_layer.py,
+#                                       which filters, pages and checks as Google does
 
 peers_cache=${SECMAN_CI_CACHE:-$HOME/.cache/secman-ci}
 peers_logs=$(mktemp -d)
 peers_pids=()
 
+# A peer ends by SIGTERM, which is not a failure of the calling script.
 stop_peers() {
     for pid in "${peers_pids[@]}"; do
-        kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
     done
     peers_pids=()
 }
@@ -66,9 +71,25 @@ start_moto() {
     eval "$("$SECMAN_TEST_PYTHON" tests/peers/moto_setup.py "$SECMAN_TEST_MOTO_URL")"
 }
 
+start_drongo() {
+    local port layer_port log=$peers_logs/drongo.log
+    port=$(free_port)
+    "$(dirname "$SECMAN_TEST_PYTHON")/drongo" server --host 127.0.0.1 --port "$port" >"$log" 2>&1 &
+    peers_pids+=($!)
+    wait_for_port "$port" drongo "$log"
+    export SECMAN_TEST_DRONGO_URL=http://127.0.0.1:$port
+    layer_port=$(free_port)
+    "$SECMAN_TEST_PYTHON" tests/peers/gcp_layer.py "$layer_port" "$SECMAN_TEST_DRONGO_URL" \
+        >"$peers_logs/gcp_layer.log" 2>&1 &
+    peers_pids+=($!)
+    wait_for_port "$layer_port" "the GCP layer" "$peers_logs/gcp_layer.log"
+    export SECMAN_TEST_GCP_URL=http://127.0.0.1:$layer_port
+}
+
 start_peers() {
     SECMAN_TEST_PYTHON=$(ensure_venv venv tests/peers/requirements.txt)
     SECMAN_TEST_ZENML_PYTHON=$(ensure_venv zenml-venv tests/peers/zenml-requirements.txt)
     export SECMAN_TEST_PYTHON SECMAN_TEST_ZENML_PYTHON
     start_moto
+    start_drongo
 }

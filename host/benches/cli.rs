@@ -1,8 +1,9 @@
 //! Benchmarks of the `secman` binary as a user runs it, and of the
 //! host-to-plugin call in-process.
 //!
-//! Run with `bash scripts/bench.sh`, which starts moto for the aws figures
-//! (plain `cargo bench -p secman --bench cli` skips them). Each figure is
+//! Run with `bash scripts/bench.sh`, which starts moto and drongo for the
+//! aws and gcp figures (plain `cargo bench -p secman --bench cli` skips
+//! them). Each figure is
 //! the median (and 90th percentile) of many runs on this machine, with the
 //! peak RSS of the process; the results feed `BENCHMARKS.md`.
 
@@ -97,6 +98,7 @@ fn main() {
     in_process(&home, &cache);
     examples_beside_local(dir.path(), &cache);
     aws_beside_awscli(dir.path(), &cache);
+    gcp_beside_google_client(dir.path(), &cache);
 }
 
 /// Warm `secret get` through each example flavor under `examples/` that
@@ -311,6 +313,75 @@ fn aws_beside_awscli(dir: &Path, cache: &Path) {
     );
     println!(
         "aws: secman's median is {:.1} times faster than awscli's",
+        median(&theirs).as_secs_f64() / median(&ours).as_secs_f64()
+    );
+}
+
+/// `secret get` through the gcp flavor against drongo, beside a Python
+/// script that reads the same secret from the same server with Google's
+/// client (`google-cloud-secret-manager`, REST).
+fn gcp_beside_google_client(dir: &Path, cache: &Path) {
+    let (Ok(drongo), Ok(python)) = (
+        std::env::var("SECMAN_TEST_DRONGO_URL"),
+        std::env::var("SECMAN_TEST_PYTHON"),
+    ) else {
+        println!("gcp: skipped, drongo is not running (use scripts/bench.sh)");
+        return;
+    };
+    let home = dir.join("gcp");
+    let project = format!("bench{}", std::process::id());
+    let endpoint = format!("endpoint={drongo}");
+    let project_id = format!("project_id={project}");
+    let setup: [&[&str]; 2] = [
+        &[
+            "manager",
+            "register",
+            "bench",
+            "--flavor",
+            "gcp",
+            "--scope",
+            "global",
+            "--option",
+            &project_id,
+            "--option",
+            &endpoint,
+        ],
+        &[
+            "secret",
+            "register",
+            "db",
+            "user=admin",
+            "password=s3cr3t",
+            "-m",
+            "bench",
+        ],
+    ];
+    for args in setup {
+        run(&home, cache, args);
+    }
+    let ours = measure(50, || {
+        run(&home, cache, &["secret", "get", "db", "-m", "bench"])
+    });
+    report(
+        "gcp flavor `secret get` against drongo",
+        &ours,
+        "target: at most 1/10 of the Python client's median",
+    );
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/peers/gcp_call.py");
+    let theirs = measure(20, || {
+        let mut command = Command::new(&python);
+        command
+            .arg(&script)
+            .args([&drongo, &project, "access", r#"{"id": "zenml-global-db"}"#]);
+        timed(command)
+    });
+    report(
+        "google-cloud-secret-manager `access_secret_version` against drongo",
+        &theirs,
+        "the peer",
+    );
+    println!(
+        "gcp: secman's median is {:.1} times faster than Google's Python client's",
         median(&theirs).as_secs_f64() / median(&ours).as_secs_f64()
     );
 }

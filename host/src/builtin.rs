@@ -18,7 +18,20 @@ pub struct EmbeddedFlavor {
 
 include!(concat!(env!("OUT_DIR"), "/builtin_flavors.rs"));
 
-/// The built-in flavor called `name`.
+/// Other names of built-in flavors: the names ZenML once gave them.
+const ALIASES: &[(&str, &str)] = &[("gcp_secrets_manager", "gcp")];
+
+/// The built-in flavor called `name`, or known by that other name.
 pub fn find(name: &str) -> Option<&'static EmbeddedFlavor> {
+    let name = canonical(name);
     BUILTIN_FLAVORS.iter().find(|f| f.name == name)
+}
+
+/// The name of the built-in flavor that `name` is another name of, or
+/// `name` itself.
+pub fn canonical(name: &str) -> &str {
+    ALIASES
+        .iter()
+        .find(|(alias, _)| *alias == name)
+        .map_or(name, |(_, builtin)| builtin)
 }

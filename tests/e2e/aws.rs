@@ -13,7 +13,7 @@ use std::process::Command;
 use serde_json::{Value, json};
 
 use crate::http_stub::HttpStub;
-use crate::support::{Run, TestHome, peer, peer_script, python};
+use crate::support::{Run, TestHome, peer, peer_json, peer_script, python};
 
 fn moto() -> String {
     peer("SECMAN_TEST_MOTO_URL")
@@ -31,25 +31,9 @@ fn aws_manager(home: &TestHome, name: &str, region: &str, scope: &[&str]) {
 
 /// Calls Secrets Manager in `region` through boto3.
 fn boto3(region: &str, operation: &str, params: Value) -> Value {
-    let output = Command::new(python())
-        .arg(peer_script("boto3_call.py"))
-        .args([&moto(), region, operation, &params.to_string()])
-        .output()
-        .expect("cannot run python");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).unwrap()
-}
-
-fn get_json(home: &TestHome, name: &str, manager: &str) -> Value {
-    serde_json::from_str(&home.ok(&["secret", "get", name, "-m", manager, "-o", "json"])).unwrap()
-}
-
-fn listed(home: &TestHome, manager: &str) -> Vec<String> {
-    serde_json::from_str(&home.ok(&["secret", "list", "-m", manager, "-o", "json"])).unwrap()
+    let args = [moto(), region.into(), operation.into(), params.to_string()];
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    peer_json("SECMAN_TEST_PYTHON", "boto3_call.py", &args, None)
 }
 
 /// A secret's tags as one JSON object.
@@ -90,12 +74,12 @@ fn every_secret_command_works_in_each_scope() {
             &manager,
         ]);
         assert_eq!(
-            get_json(&home, &name, &manager),
+            home.secret_json(&name, &manager),
             json!({"name": name, "schema": "arbitrary",
                    "values": {"user": "admin", "password": "s3cr3t"}}),
             "{scope}"
         );
-        assert!(listed(&home, &manager).contains(&name), "{scope}");
+        assert!(home.listed(&manager).contains(&name), "{scope}");
         let err = home.fails(&["secret", "register", &name, "k=v", "-m", &manager], 4);
         assert!(err.contains("already exists"), "{scope}: {err}");
 
@@ -111,7 +95,7 @@ fn every_secret_command_works_in_each_scope() {
             &manager,
         ]);
         assert_eq!(
-            get_json(&home, &name, &manager)["values"],
+            home.secret_json(&name, &manager)["values"],
             json!({"password": "n3w", "host": "h"}),
             "{scope}"
         );
@@ -125,9 +109,9 @@ fn every_secret_command_works_in_each_scope() {
     for manager in ["m_component", "m_namespace"] {
         home.ok(&["secret", "register", &format!("a{u}"), "k=v", "-m", manager]);
         home.ok(&["secret", "register", &format!("b{u}"), "k=v", "-m", manager]);
-        assert_eq!(listed(&home, manager).len(), 2);
+        assert_eq!(home.listed(manager).len(), 2);
         home.ok(&["secret", "delete-all", "--force", "--yes", "-m", manager]);
-        assert_eq!(listed(&home, manager), Vec::<String>::new());
+        assert_eq!(home.listed(manager), Vec::<String>::new());
     }
 }
 
@@ -246,9 +230,9 @@ fn secman_reads_secrets_boto3_wrote_in_zenmls_layout_and_only_those() {
         }),
     );
 
-    assert_eq!(listed(&home, "team"), vec!["login".to_string()]);
+    assert_eq!(home.listed("team"), vec!["login".to_string()]);
     assert_eq!(
-        get_json(&home, "login", "team"),
+        home.secret_json("login", "team"),
         json!({"name": "login", "schema": "basic_auth",
                "values": {"username": "u", "password": "p"}})
     );
@@ -284,8 +268,8 @@ fn two_component_managers_on_one_backend_do_not_see_each_other() {
         "two\n"
     );
     home.ok(&["secret", "delete-all", "--force", "--yes", "-m", "one"]);
-    assert_eq!(listed(&home, "one"), Vec::<String>::new());
-    assert_eq!(listed(&home, "two"), vec!["shared_name".to_string()]);
+    assert_eq!(home.listed("one"), Vec::<String>::new());
+    assert_eq!(home.listed("two"), vec!["shared_name".to_string()]);
 }
 
 #[test]
@@ -547,32 +531,5 @@ fn an_https_endpoint_must_present_a_trusted_certificate() {
 fn the_aws_flavor_passes_the_conformance_suite_against_moto() {
     let home = TestHome::new();
     let endpoint = format!("endpoint_url={}", moto());
-    let run = home.run(&[
-        "flavor",
-        "test",
-        "aws",
-        "--option",
-        "region_name=us-west-2",
-        "--option",
-        &endpoint,
-    ]);
-    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
-    assert!(
-        run.stdout.contains(" 0 failed, 0 skipped"),
-        "{}",
-        run.stdout
-    );
-    assert!(
-        run.stdout
-            .contains("ok    get of a missing secret: not-found\n"),
-        "{}",
-        run.stdout
-    );
-    // Secrets Manager keeps at most 64 KiB a secret: the flavor says so.
-    assert!(
-        run.stdout
-            .contains("ok    a 1 MiB value, or `invalid`: invalid\n"),
-        "{}",
-        run.stdout
-    );
+    home.conformant("aws", &["region_name=us-west-2", &endpoint]);
 }

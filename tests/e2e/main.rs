@@ -6,6 +6,7 @@ mod concurrency;
 mod conformance;
 mod examples;
 mod flavors;
+mod gcp;
 mod hardening;
 mod http_stub;
 mod managers;

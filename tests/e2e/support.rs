@@ -4,6 +4,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+use serde_json::Value;
 use tempfile::TempDir;
 
 /// A temporary `SECMAN_HOME`, deleted at the end of the test. Compiled
@@ -39,6 +40,7 @@ impl TestHome {
             .env("SECMAN_CACHE_DIR", shared_cache())
             .env_remove("SECMAN_LOG")
             .env_remove("AWS_SESSION_TOKEN")
+            .env_remove("GOOGLE_OAUTH_ACCESS_TOKEN")
             .stdin(Stdio::null());
         for (var, test_var) in [
             ("AWS_ACCESS_KEY_ID", "SECMAN_TEST_AWS_ACCESS_KEY_ID"),
@@ -117,6 +119,37 @@ impl TestHome {
             .unwrap()
             .to_string();
         self.home().join("stores").join(uuid).join("secrets.yaml")
+    }
+
+    /// Runs `secman flavor test FLAVOR --option OPTION...`, which must pass
+    /// every case; returns its report. A cloud service keeps at most 64 KiB
+    /// a secret, so its flavor must refuse a 1 MiB value as `invalid`.
+    pub fn conformant(&self, flavor: &str, options: &[&str]) -> String {
+        let mut args = vec!["flavor", "test", flavor];
+        for option in options {
+            args.extend(["--option", option]);
+        }
+        let run = self.run(&args);
+        assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+        for line in [
+            " 0 failed, 0 skipped",
+            "ok    get of a missing secret: not-found\n",
+            "ok    a 1 MiB value, or `invalid`: invalid\n",
+        ] {
+            assert!(run.stdout.contains(line), "{}", run.stdout);
+        }
+        run.stdout
+    }
+
+    /// `secman secret get NAME -m MANAGER -o json`.
+    pub fn secret_json(&self, name: &str, manager: &str) -> serde_json::Value {
+        let out = self.ok(&["secret", "get", name, "-m", manager, "-o", "json"]);
+        serde_json::from_str(&out).unwrap()
+    }
+
+    /// The names `secman secret list -m MANAGER` lists.
+    pub fn listed(&self, manager: &str) -> Vec<String> {
+        serde_json::from_str(&self.ok(&["secret", "list", "-m", manager, "-o", "json"])).unwrap()
     }
 
     /// `secman manager describe NAME --output json`.
@@ -220,6 +253,37 @@ pub fn peer(var: &str) -> String {
 /// The Python with PyYAML, boto3 and awscli.
 pub fn python() -> PathBuf {
     PathBuf::from(peer("SECMAN_TEST_PYTHON"))
+}
+
+/// Runs the peers' helper `script` with `python` and `args`, `input` as
+/// JSON on its stdin; returns its JSON answer (null for none). It must
+/// succeed.
+pub fn peer_json(python: &str, script: &str, args: &[&str], input: Option<&Value>) -> Value {
+    let mut child = Command::new(peer(python))
+        .arg(peer_script(script))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {script}: {e}"));
+    let stdin = child.stdin.take().unwrap();
+    if let Some(input) = input {
+        serde_json::to_writer(stdin, input).unwrap();
+    } else {
+        drop(stdin);
+    }
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "{script} {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    if output.stdout.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&output.stdout).unwrap()
+    }
 }
 
 /// The peers' helper scripts.

@@ -5,11 +5,10 @@
 //! writes when it does the same thing secman did.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 use serde_json::{Value, json};
 
-use crate::support::{TestHome, peer, peer_script};
+use crate::support::{TestHome, peer_json};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/zenml");
 
@@ -22,33 +21,9 @@ fn zenml_manager(home: &TestHome, store: &Path) {
 /// every secret as ZenML gets it; `register` and `update` take secrets
 /// (`[{"name", "schema", "values"}]`) on stdin; `delete` takes names.
 fn zenml(command: &str, store: &Path, names: &[&str], input: Option<&Value>) -> Value {
-    let mut child = Command::new(peer("SECMAN_TEST_ZENML_PYTHON"))
-        .arg(peer_script("zenml_local.py"))
-        .args([command, store.to_str().unwrap()])
-        .args(names)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("cannot run ZenML");
-    let stdin = child.stdin.take().unwrap();
-    if let Some(input) = input {
-        serde_json::to_writer(stdin, input).unwrap();
-    } else {
-        drop(stdin);
-    }
-    let output = child.wait_with_output().unwrap();
-    assert!(
-        output.status.success(),
-        "ZenML failed on {}: {}",
-        store.display(),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    if output.stdout.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_slice(&output.stdout).unwrap()
-    }
+    let mut args = vec![command, store.to_str().unwrap()];
+    args.extend(names);
+    peer_json("SECMAN_TEST_ZENML_PYTHON", "zenml_local.py", &args, input)
 }
 
 /// Every secret of `store`, as ZenML gets it.

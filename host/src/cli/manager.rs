@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use super::output::{print, print_as, table};
 use super::{Context, usage};
+use crate::builtin;
 use crate::home::absolute;
 use crate::managers::{ManagerConfig, Managers, Scope, is_manager_name};
 use crate::registry::FlavorRegistry;
@@ -75,8 +76,9 @@ impl RegisterArgs {
                 self.name
             );
         }
-        let flavor = FlavorRegistry::load_named(&ctx.home, ctx.runtime()?, &self.flavor).await?;
-        let mut config = ManagerConfig::new(&self.flavor);
+        let flavor_name = builtin::canonical(&self.flavor);
+        let flavor = FlavorRegistry::load_named(&ctx.home, ctx.runtime()?, flavor_name).await?;
+        let mut config = ManagerConfig::new(flavor_name);
         config.options = options(&flavor.info, &self.options)?;
         let others = Managers::load(&ctx.home)?.folders_except(&self.name);
         check_storage_option(ctx, &mut config, &flavor.info, &others)?;
@@ -92,7 +94,7 @@ impl RegisterArgs {
         print(&format!(
             "Registered manager `{}` (flavor `{}`, scope {}, uuid {}). Make it the active \
              one with `secman manager use {}`.\n",
-            self.name, self.flavor, config.scope, config.uuid, self.name
+            self.name, config.flavor, config.scope, config.uuid, self.name
         ))
     }
 }

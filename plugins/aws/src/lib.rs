@@ -13,13 +13,11 @@ use aws_credential_types::Credentials;
 use client::SecretsManager;
 use secman_sdk::{
     Capabilities, Error, Flavor, FlavorInfo, Manager, ManagerApi, OptionSpec, Options, Scope,
-    Secret,
+    Secret, zenml,
 };
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
-/// The key under which ZenML keeps a secret's schema in its JSON.
-const SCHEMA_KEY: &str = "zenml_schema_name";
 /// ListSecrets' largest page.
 const PAGE_SIZE: u32 = 100;
 
@@ -118,7 +116,7 @@ impl ManagerApi for AwsManager {
                 "AWS secret {aws_name} holds binary data, not ZenML's JSON"
             ))
         })?;
-        parse_secret(name, &text, &aws_name)
+        zenml::from_json(name, text.as_bytes(), &format!("AWS secret {aws_name}"))
     }
 
     fn get_all_secret_keys(&self) -> Result<Vec<String>, Error> {
@@ -303,13 +301,7 @@ const MAX_SECRET_BYTES: usize = 65_536;
 /// ZenML's `SecretString`: the values plus the schema, as JSON; `invalid`
 /// when it is more than Secrets Manager stores.
 fn secret_string(secret: &Secret) -> Result<String, Error> {
-    let mut object: Map<String, Value> = secret
-        .values
-        .iter()
-        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-        .collect();
-    object.insert(SCHEMA_KEY.into(), Value::String(secret.schema.clone()));
-    let text = Value::Object(object).to_string();
+    let text = zenml::to_json(secret);
     if text.len() > MAX_SECRET_BYTES {
         return Err(Error::Invalid(format!(
             "secret `{}` is {} bytes as JSON, and AWS Secrets Manager stores at most {} bytes \
@@ -320,34 +312,6 @@ fn secret_string(secret: &Secret) -> Result<String, Error> {
         )));
     }
     Ok(text)
-}
-
-/// A secret from ZenML's `SecretString`.
-fn parse_secret(name: String, text: &str, aws_name: &str) -> Result<Secret, Error> {
-    let not_zenml = || Error::Backend(format!("AWS secret {aws_name} does not hold a JSON object"));
-    let Value::Object(object) = serde_json::from_str(text).map_err(|_| not_zenml())? else {
-        return Err(not_zenml());
-    };
-    let mut schema = "arbitrary".to_string();
-    let mut values = Vec::with_capacity(object.len());
-    for (key, value) in object {
-        let value = match value {
-            Value::String(text) => text,
-            // ZenML skipped `None` values.
-            Value::Null => continue,
-            other => other.to_string(),
-        };
-        if key == SCHEMA_KEY {
-            schema = value;
-        } else {
-            values.push((key, value));
-        }
-    }
-    Ok(Secret {
-        name,
-        schema,
-        values,
-    })
 }
 
 secman_sdk::export!(Aws);

@@ -39,7 +39,14 @@ impl Response {
 }
 
 /// Sends `request` and reads the whole response.
-pub fn send(request: Request<Vec<u8>>) -> Result<Response, Error> {
+///
+/// The body is sent with its `content-length`, not chunked (which some
+/// servers do not read), even when empty, except for a GET or a HEAD.
+pub fn send(mut request: Request<Vec<u8>>) -> Result<Response, Error> {
+    if !request.body().is_empty() || ![Method::GET, Method::HEAD].contains(request.method()) {
+        let length = HeaderValue::from(request.body().len());
+        request.headers_mut().insert(header::CONTENT_LENGTH, length);
+    }
     let destination = format!(
         "{}://{}",
         request.uri().scheme_str().unwrap_or("https"),

@@ -50,6 +50,8 @@ pub use scope::Scope;
 
 #[cfg(feature = "http")]
 pub mod http;
+#[cfg(feature = "json")]
+pub mod zenml;
 
 /// Sends messages to the host's log. Never log a secret value.
 pub mod log {

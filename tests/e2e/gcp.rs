@@ -1,0 +1,544 @@
+//! The `gcp` flavor against drongo, checked with Google's own client.
+//!
+//! Most tests talk to drongo through `tests/peers/gcp_layer.py`, which
+//! filters, pages and refuses as Google does (drongo alone ignores filters
+//! and paging); one runs against drongo as it ships. drongo keeps one store
+//! per project: each test uses a project of its own.
+
+use std::net::TcpListener;
+use std::process::Command;
+
+use serde_json::{Value, json};
+
+use crate::support::{Run, TestHome, peer, peer_json, python};
+
+/// drongo behind the layer that behaves as Google does.
+fn layer() -> String {
+    peer("SECMAN_TEST_GCP_URL")
+}
+
+/// Registers manager `name` of the gcp flavor on project `project` at
+/// `endpoint`, with `scope` flags.
+fn gcp_manager(home: &TestHome, name: &str, endpoint: &str, project: &str, scope: &[&str]) {
+    let project = format!("project_id={project}");
+    let endpoint = format!("endpoint={endpoint}");
+    let mut args = vec!["manager", "register", name, "--flavor", "gcp"];
+    args.extend(["--option", &project, "--option", &endpoint]);
+    args.extend(scope);
+    home.ok(&args);
+}
+
+/// Calls Secret Manager on `project` through Google's Python client.
+fn google(project: &str, operation: &str, params: Value) -> Value {
+    let args = [
+        layer(),
+        project.into(),
+        operation.into(),
+        params.to_string(),
+    ];
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    peer_json("SECMAN_TEST_PYTHON", "gcp_call.py", &args, None)
+}
+
+/// The scopes, with the flags that choose each.
+const SCOPES: [(&str, &[&str]); 4] = [
+    ("none", &["--scope", "none"]),
+    ("global", &["--scope", "global"]),
+    ("component", &[]),
+    (
+        "namespace",
+        &["--scope", "namespace", "--namespace", "team_z"],
+    ),
+];
+
+/// Every secret command in one manager, checked through the CLI.
+fn every_command(home: &TestHome, manager: &str, what: &str) {
+    let name = "db";
+    home.ok(&[
+        "secret",
+        "register",
+        name,
+        "user=admin",
+        "password=s3cr3t",
+        "-m",
+        manager,
+    ]);
+    assert_eq!(
+        home.secret_json(name, manager),
+        json!({"name": name, "schema": "arbitrary",
+               "values": {"user": "admin", "password": "s3cr3t"}}),
+        "{what}"
+    );
+    assert_eq!(home.listed(manager), vec![name.to_string()], "{what}");
+    let err = home.fails(&["secret", "register", name, "k=v", "-m", manager], 4);
+    assert!(err.contains("already exists"), "{what}: {err}");
+
+    home.ok(&[
+        "secret",
+        "update",
+        name,
+        "password=n3w",
+        "host=h",
+        "--remove",
+        "user",
+        "-m",
+        manager,
+    ]);
+    assert_eq!(
+        home.secret_json(name, manager)["values"],
+        json!({"password": "n3w", "host": "h"}),
+        "{what}"
+    );
+    home.ok(&["secret", "delete", name, "--yes", "-m", manager]);
+    let err = home.fails(&["secret", "get", name, "-m", manager], 3);
+    assert!(err.contains("does not exist"), "{what}: {err}");
+    home.fails(&["secret", "delete", name, "--yes", "-m", manager], 3);
+    home.fails(&["secret", "update", name, "k=v", "-m", manager], 3);
+
+    home.ok(&["secret", "register", "a", "k=v", "-m", manager]);
+    home.ok(&["secret", "register", "b", "k=v", "j=w", "-m", manager]);
+    assert_eq!(home.listed(manager).len(), 2, "{what}");
+    home.ok(&["secret", "delete-all", "--force", "--yes", "-m", manager]);
+    assert_eq!(home.listed(manager), Vec::<String>::new(), "{what}");
+}
+
+#[test]
+fn every_secret_command_works_in_each_scope() {
+    let home = TestHome::new();
+    let project = format!("p{}", home.unique());
+    for (scope, flags) in SCOPES {
+        let manager = format!("m_{scope}");
+        gcp_manager(&home, &manager, &layer(), &project, flags);
+        every_command(&home, &manager, scope);
+    }
+}
+
+#[test]
+fn every_secret_command_works_against_drongo_as_it_ships() {
+    let home = TestHome::new();
+    let project = format!("p{}", home.unique());
+    let drongo = peer("SECMAN_TEST_DRONGO_URL");
+    gcp_manager(&home, "plain", &drongo, &project, &[]);
+    gcp_manager(&home, "legacy", &drongo, &project, &["--scope", "none"]);
+    // drongo lists every secret of the project whatever the filter: the
+    // flavor's own exact match keeps the two layouts apart.
+    home.ok(&["secret", "register", "other", "k=v", "-m", "legacy"]);
+    every_command(&home, "plain", "component on drongo");
+    assert_eq!(home.listed("legacy"), vec!["other".to_string()]);
+    home.ok(&["secret", "delete", "other", "--yes", "-m", "legacy"]);
+    every_command(&home, "legacy", "none on drongo");
+}
+
+#[test]
+fn googles_client_finds_zenmls_layout_in_what_secman_wrote() {
+    let home = TestHome::new();
+    let project = format!("p{}", home.unique());
+    gcp_manager(&home, "Prod.EU", &layer(), &project, &[]);
+    gcp_manager(&home, "legacy", &layer(), &project, &["--scope", "none"]);
+    let uuid = home.manager_json("Prod.EU")["uuid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    home.ok(&[
+        "secret",
+        "register",
+        "db",
+        "-m",
+        "Prod.EU",
+        "user=\u{fc} \u{2713}",
+        "pw=a=b",
+        "json={\"x\": 1}",
+    ]);
+    let id = format!("zenml-component-{uuid}-db");
+    assert_eq!(
+        google(&project, "access", json!({"id": id}))["data"],
+        r#"{"json": "{\"x\": 1}", "pw": "a=b", "user": "\u00fc \u2713", "zenml_schema_name": "arbitrary"}"#,
+        "ZenML's JSON, byte for byte as Python's json.dumps writes it (secman keeps keys sorted)"
+    );
+    // The component's name is not a valid label value: it is made one.
+    assert_eq!(
+        google(&project, "get", json!({"id": id}))["labels"],
+        json!({"zenml_scope": "component", "zenml_secret_name": "db",
+               "zenml_component_name": "prod-eu", "zenml_component_uuid": uuid,
+               "zenml_secret_schema": "arbitrary"})
+    );
+
+    home.ok(&[
+        "secret",
+        "register",
+        "aws",
+        "--schema",
+        "aws",
+        "-m",
+        "legacy",
+        "aws_access_key_id=A",
+        "aws_secret_access_key=S/+=",
+    ]);
+    for (key, value) in [
+        ("aws_access_key_id", "A"),
+        ("aws_secret_access_key", "S/+="),
+    ] {
+        let id = format!("aws_{key}");
+        assert_eq!(google(&project, "access", json!({"id": id}))["data"], value);
+        assert_eq!(
+            google(&project, "get", json!({"id": id}))["labels"],
+            json!({"zenml-group-key": "aws", "zenml-schema-name": "aws"})
+        );
+    }
+}
+
+#[test]
+fn secman_reads_what_googles_client_wrote_in_zenmls_layout_and_only_that() {
+    let home = TestHome::new();
+    let project = format!("p{}", home.unique());
+    gcp_manager(&home, "global", &layer(), &project, &["--scope", "global"]);
+    gcp_manager(&home, "legacy", &layer(), &project, &["--scope", "none"]);
+    let labels = |name: &str| {
+        json!({"zenml_scope": "global", "zenml_secret_name": name,
+               "zenml_component_name": "zenml-sm", "zenml_component_uuid": "u",
+               "zenml_secret_schema": "basic_auth"})
+    };
+    let payload = r#"{"username": "u", "password": "p\u00fc", "zenml_schema_name": "basic_auth"}"#;
+    google(
+        &project,
+        "create",
+        json!({"id": "zenml-global-login", "labels": labels("login"), "data": payload}),
+    );
+    // An id of the scope whose labels name another secret, and one without
+    // labels: not this scope's secrets.
+    google(
+        &project,
+        "create",
+        json!({"id": "zenml-global-x", "labels": labels("y"), "data": payload}),
+    );
+    google(
+        &project,
+        "create",
+        json!({"id": "zenml-global-bare", "data": payload}),
+    );
+    for (key, value) in [("host", "h"), ("DB_URL", "postgres://x")] {
+        google(
+            &project,
+            "create",
+            json!({"id": format!("pg_{key}"),
+            "labels": {"zenml-group-key": "pg", "zenml-schema-name": "arbitrary"}, "data": value}),
+        );
+    }
+
+    assert_eq!(home.listed("global"), vec!["login".to_string()]);
+    assert_eq!(
+        home.secret_json("login", "global"),
+        json!({"name": "login", "schema": "basic_auth",
+               "values": {"username": "u", "password": "p\u{fc}"}})
+    );
+    home.fails(&["secret", "get", "x", "-m", "global"], 3);
+    home.fails(&["secret", "get", "bare", "-m", "global"], 3);
+    assert_eq!(home.listed("legacy"), vec!["pg".to_string()]);
+    assert_eq!(
+        home.secret_json("pg", "legacy")["values"],
+        json!({"host": "h", "DB_URL": "postgres://x"})
+    );
+}
+
+/// ZenML 0.52.0's own GCPSecretsManager, on the layer, as a manager of
+/// `scope` (with `namespace`, and component id `uuid`): `decode` prints
+/// every secret as ZenML gets it; `register` and `update` take secrets on
+/// stdin; `delete` takes names.
+struct Zenml<'a> {
+    project: &'a str,
+    scope: &'a str,
+    namespace: &'a str,
+    uuid: &'a str,
+}
+
+impl Zenml<'_> {
+    fn run(&self, command: &str, names: &[&str], input: Option<Value>) -> Value {
+        let layer = layer();
+        let mut args = vec![
+            &layer,
+            self.project,
+            self.scope,
+            self.namespace,
+            self.uuid,
+            command,
+        ];
+        args.extend(names);
+        peer_json(
+            "SECMAN_TEST_ZENML_PYTHON",
+            "zenml_gcp.py",
+            &args,
+            input.as_ref(),
+        )
+    }
+}
+
+#[test]
+fn zenml_reads_what_secman_wrote_and_secman_reads_what_zenml_wrote_in_each_scope() {
+    let home = TestHome::new();
+    let project = format!("p{}", home.unique());
+    for (scope, flags) in SCOPES {
+        let manager = format!("m_{scope}");
+        gcp_manager(&home, &manager, &layer(), &project, flags);
+        let uuid = home.manager_json(&manager)["uuid"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let namespace = if scope == "namespace" { "team_z" } else { "-" };
+        let zenml = Zenml {
+            project: &project,
+            scope,
+            namespace,
+            uuid: &uuid,
+        };
+
+        home.ok(&[
+            "secret",
+            "register",
+            "from_secman",
+            "-m",
+            &manager,
+            "user=\u{fc} \u{2713}",
+            "pem=-----BEGIN-----\nabc\n-----END-----",
+            "eq=a=b:c",
+        ]);
+        home.ok(&[
+            "secret",
+            "register",
+            "login",
+            "--schema",
+            "basic_auth",
+            "-m",
+            &manager,
+            "username=u",
+            "password=p",
+        ]);
+        assert_eq!(
+            zenml.run("decode", &[], None),
+            json!({
+                "from_secman": {"schema": "arbitrary", "values": {
+                    "user": "\u{fc} \u{2713}", "pem": "-----BEGIN-----\nabc\n-----END-----",
+                    "eq": "a=b:c"}},
+                "login": {"schema": "basic_auth", "values": {"username": "u", "password": "p"}},
+            }),
+            "{scope}"
+        );
+
+        zenml.run(
+            "register",
+            &[],
+            Some(json!([{"name": "from_zenml", "schema": "aws",
+                         "values": {"aws_access_key_id": "A", "aws_secret_access_key": "S/+="}}])),
+        );
+        assert_eq!(
+            home.secret_json("from_zenml", &manager),
+            json!({"name": "from_zenml", "schema": "aws",
+                   "values": {"aws_access_key_id": "A", "aws_secret_access_key": "S/+="}}),
+            "{scope}"
+        );
+        // Each updates what the other wrote (ZenML keeps the keys in scope
+        // none: its update there cannot add or remove any).
+        zenml.run(
+            "update",
+            &[],
+            Some(json!([{"name": "login", "schema": "basic_auth",
+                         "values": {"username": "u2", "password": "p2"}}])),
+        );
+        assert_eq!(
+            home.secret_json("login", &manager)["values"],
+            json!({"username": "u2", "password": "p2"}),
+            "{scope}"
+        );
+        home.ok(&[
+            "secret",
+            "update",
+            "from_zenml",
+            "-m",
+            &manager,
+            "aws_access_key_id=B",
+        ]);
+        assert_eq!(
+            zenml.run("decode", &[], None)["from_zenml"]["values"]["aws_access_key_id"],
+            "B",
+            "{scope}"
+        );
+
+        zenml.run("delete", &["from_secman"], None);
+        home.ok(&["secret", "delete", "from_zenml", "--yes", "-m", &manager]);
+        assert_eq!(home.listed(&manager), vec!["login".to_string()], "{scope}");
+        assert_eq!(
+            zenml.run("decode", &[], None),
+            json!({"login": {"schema": "basic_auth", "values": {"username": "u2", "password": "p2"}}}),
+            "{scope}"
+        );
+        home.ok(&["secret", "delete", "login", "--yes", "-m", &manager]);
+    }
+}
+
+#[test]
+fn listing_follows_next_page_token_to_the_end() {
+    let home = TestHome::new();
+    let project = format!("p{}", home.unique());
+    gcp_manager(&home, "many", &layer(), &project, &[]);
+    for i in 0..10 {
+        home.ok(&[
+            "secret",
+            "register",
+            &format!("s{i:02}"),
+            "k=v",
+            "-m",
+            "many",
+        ]);
+    }
+    let run = home.run(&["-vv", "secret", "list", "-m", "many"]).ok();
+    let names: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(
+        names,
+        (0..10).map(|i| format!("s{i:02}")).collect::<Vec<_>>()
+    );
+    let pages = run.stderr.matches("ListSecrets page").count();
+    assert_eq!(pages, 4, "the layer pages by 3: {}", run.stderr);
+}
+
+#[test]
+fn legacy_writes_are_all_or_nothing() {
+    let home = TestHome::new();
+    let project = format!("p{}", home.unique());
+    gcp_manager(&home, "legacy", &layer(), &project, &["--scope", "none"]);
+    home.ok(&["secret", "register", "a", "b_c=1", "-m", "legacy"]);
+    // `a_b` with key `c` would be the GCP secret `a_b_c`, which is `a`'s.
+    let err = home.fails(
+        &["secret", "register", "a_b", "z=2", "c=3", "-m", "legacy"],
+        4,
+    );
+    assert!(
+        err.contains("a_b_c") && err.contains("another name or key"),
+        "{err}"
+    );
+    assert_eq!(home.listed("legacy"), vec!["a".to_string()]);
+    let ids: Vec<Value> = google(&project, "list", json!({}))
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(ids.len(), 1, "nothing of `a_b` was left behind: {ids:?}");
+
+    // An update that cannot add a key changes nothing.
+    home.ok(&["secret", "register", "a_b", "z=2", "-m", "legacy"]);
+    home.fails(
+        &["secret", "update", "a_b", "z=3", "c=4", "-m", "legacy"],
+        4,
+    );
+    assert_eq!(
+        home.secret_json("a_b", "legacy")["values"],
+        json!({"z": "2"})
+    );
+    // Keys GCP cannot name, empty values and secrets without keys are
+    // refused before any request.
+    for (args, needle) in [
+        (vec!["\u{fc}=1"], "GCP secret id"),
+        (vec!["k="], "stores no empty value"),
+    ] {
+        let mut command = vec!["secret", "register", "n", "-m", "legacy"];
+        command.extend(args);
+        let err = home.fails(&command, 2);
+        assert!(err.contains(needle), "{err}");
+    }
+    assert_eq!(
+        home.listed("legacy"),
+        vec!["a".to_string(), "a_b".to_string()]
+    );
+}
+
+#[test]
+fn names_gcp_would_refuse_are_refused_before_any_request() {
+    let home = TestHome::new();
+    let closed = TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://127.0.0.1:{}", closed.local_addr().unwrap().port());
+    drop(closed);
+    gcp_manager(&home, "prod", &endpoint, "p", &[]);
+    for name in ["DB", "a.b", &"a".repeat(64)] {
+        let err = home.fails(&["secret", "get", name, "-m", "prod"], 2);
+        assert!(err.contains("is not a valid secret name for GCP"), "{err}");
+    }
+    gcp_manager(
+        &home,
+        "ns",
+        &endpoint,
+        "p",
+        &["--scope", "namespace", "--namespace", "Team"],
+    );
+    let err = home.fails(&["secret", "list", "-m", "ns"], 2);
+    assert!(err.contains("not a valid namespace for GCP"), "{err}");
+    let err = home.fails(&["secret", "list", "-m", "prod"], 1);
+    assert!(err.contains("refused"), "then the request: {err}");
+    // ZenML's name for the flavor works too.
+    home.ok(&[
+        "manager",
+        "register",
+        "old",
+        "--flavor",
+        "gcp_secrets_manager",
+        "--option",
+        "project_id=p",
+    ]);
+    assert_eq!(home.manager_json("old")["flavor"], "gcp");
+}
+
+#[test]
+fn a_token_is_sent_as_bearer_and_a_wrong_one_is_denied() {
+    let home = TestHome::new();
+    let project = format!("p{}", home.unique());
+    gcp_manager(&home, "prod", &layer(), &project, &[]);
+    let with_token = |token: &str, args: &[&str]| {
+        Run::from(
+            home.command(args)
+                .env("GOOGLE_OAUTH_ACCESS_TOKEN", token)
+                .output()
+                .unwrap(),
+        )
+    };
+    let token = format!("ya29.token-{}", home.unique());
+    with_token(&token, &["secret", "register", "db", "k=v", "-m", "prod"]).ok();
+    let seen: Vec<String> = serde_json::from_slice(
+        &Command::new(python())
+            .args(["-c", "import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1]).read().decode())"])
+            .arg(format!("{}/layer/tokens", layer()))
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    assert!(seen.contains(&token), "{seen:?}");
+
+    let wrong = "ya29.invalid-token";
+    let run = with_token(wrong, &["secret", "get", "db", "-m", "prod"]).fails(5);
+    assert!(
+        run.stderr.contains("invalid authentication credentials"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains(wrong), "{}", run.stderr);
+    let run = with_token(wrong, &["secret", "register", "new", "k=v", "-m", "prod"]).fails(5);
+    assert!(run.stderr.contains("Google denied"), "{}", run.stderr);
+    assert_eq!(home.listed("prod"), vec!["db".to_string()]);
+
+    // Without an endpoint the flavor talks to Google, which needs a token.
+    home.ok(&[
+        "manager",
+        "register",
+        "real",
+        "--flavor",
+        "gcp",
+        "--option",
+        "project_id=p",
+    ]);
+    let err = home.fails(&["secret", "list", "-m", "real"], 5);
+    assert!(err.contains("GOOGLE_OAUTH_ACCESS_TOKEN"), "{err}");
+}
+
+#[test]
+fn the_gcp_flavor_passes_the_conformance_suite() {
+    let home = TestHome::new();
+    let project = format!("project_id=p{}", home.unique());
+    let endpoint = format!("endpoint={}", layer());
+    home.conformant("gcp", &[&project, &endpoint]);
+}
