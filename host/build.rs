@@ -16,6 +16,7 @@ const BUILTINS: &[(&str, &str)] = &[
     ("local", "secman-flavor-local"),
     ("aws", "secman-flavor-aws"),
     ("gcp", "secman-flavor-gcp"),
+    ("vault", "secman-flavor-vault"),
 ];
 
 fn main() {

@@ -11,6 +11,9 @@
 #   SECMAN_TEST_DRONGO_URL              drongo (GCP) as it ships
 #   SECMAN_TEST_GCP_URL                 drongo behind tests/peers/gcp_layer.py,
 #                                       which filters, pages and checks as Google does
+#   SECMAN_TEST_VAULT_URL               an OpenBao dev server (KV v2 at secret/)
+#   SECMAN_TEST_VAULT_TOKEN             its root token
+#   SECMAN_TEST_BAO                     its CLI
 
 peers_cache=${SECMAN_CI_CACHE:-$HOME/.cache/secman-ci}
 peers_logs=$(mktemp -d)
@@ -86,10 +89,34 @@ start_drongo() {
     export SECMAN_TEST_GCP_URL=http://127.0.0.1:$layer_port
 }
 
+start_openbao() {
+    local port log=$peers_logs/openbao.log
+    port=$(free_port)
+    SECMAN_TEST_BAO=$(dirname "$SECMAN_TEST_PYTHON")/bao
+    SECMAN_TEST_VAULT_TOKEN=root-$RANDOM$RANDOM
+    "$SECMAN_TEST_BAO" server -dev -dev-root-token-id="$SECMAN_TEST_VAULT_TOKEN" \
+        -dev-listen-address="127.0.0.1:$port" >"$log" 2>&1 &
+    peers_pids+=($!)
+    wait_for_port "$port" OpenBao "$log"
+    export SECMAN_TEST_VAULT_URL=http://127.0.0.1:$port SECMAN_TEST_VAULT_TOKEN SECMAN_TEST_BAO
+    # Listening comes before the dev server has mounted its KV engine.
+    for _ in $(seq 100); do
+        if VAULT_ADDR=$SECMAN_TEST_VAULT_URL VAULT_TOKEN=$SECMAN_TEST_VAULT_TOKEN \
+            "$SECMAN_TEST_BAO" secrets list 2>/dev/null | grep -q '^secret/'; then
+            return 0
+        fi
+        sleep 0.1
+    done
+    echo "peers: OpenBao did not mount secret/; its log:" >&2
+    cat "$log" >&2
+    return 1
+}
+
 start_peers() {
     SECMAN_TEST_PYTHON=$(ensure_venv venv tests/peers/requirements.txt)
     SECMAN_TEST_ZENML_PYTHON=$(ensure_venv zenml-venv tests/peers/zenml-requirements.txt)
     export SECMAN_TEST_PYTHON SECMAN_TEST_ZENML_PYTHON
     start_moto
     start_drongo
+    start_openbao
 }

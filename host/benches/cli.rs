@@ -1,8 +1,8 @@
 //! Benchmarks of the `secman` binary as a user runs it, and of the
 //! host-to-plugin call in-process.
 //!
-//! Run with `bash scripts/bench.sh`, which starts moto and drongo for the
-//! aws and gcp figures (plain `cargo bench -p secman --bench cli` skips
+//! Run with `bash scripts/bench.sh`, which starts moto, drongo and OpenBao
+//! for the aws, gcp and vault figures (plain `cargo bench -p secman --bench cli` skips
 //! them). Each figure is
 //! the median (and 90th percentile) of many runs on this machine, with the
 //! peak RSS of the process; the results feed `BENCHMARKS.md`.
@@ -99,6 +99,7 @@ fn main() {
     examples_beside_local(dir.path(), &cache);
     aws_beside_awscli(dir.path(), &cache);
     gcp_beside_google_client(dir.path(), &cache);
+    vault_beside_bao(dir.path(), &cache);
 }
 
 /// Warm `secret get` through each example flavor under `examples/` that
@@ -285,11 +286,6 @@ fn aws_beside_awscli(dir: &Path, cache: &Path) {
     let ours = measure(50, || {
         timed(secman(&["secret", "get", &name, "-m", "bench"]))
     });
-    report(
-        "aws flavor `secret get` against moto",
-        &ours,
-        "target: at most 1/10 of awscli's median",
-    );
     let awscli = Path::new(&python).with_file_name("aws");
     let aws_name = format!("zenml/global/{name}");
     let theirs = measure(20, || {
@@ -306,14 +302,13 @@ fn aws_beside_awscli(dir: &Path, cache: &Path) {
             .envs(credentials);
         timed(command)
     });
-    report(
-        "awscli `secretsmanager get-secret-value` against moto",
-        &theirs,
-        "the peer",
-    );
-    println!(
-        "aws: secman's median is {:.1} times faster than awscli's",
-        median(&theirs).as_secs_f64() / median(&ours).as_secs_f64()
+    compare(
+        ("aws flavor `secret get` against moto", &ours),
+        (
+            "awscli `secretsmanager get-secret-value` against moto",
+            &theirs,
+        ),
+        10.0,
     );
 }
 
@@ -362,11 +357,6 @@ fn gcp_beside_google_client(dir: &Path, cache: &Path) {
     let ours = measure(50, || {
         run(&home, cache, &["secret", "get", "db", "-m", "bench"])
     });
-    report(
-        "gcp flavor `secret get` against drongo",
-        &ours,
-        "target: at most 1/10 of the Python client's median",
-    );
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/peers/gcp_call.py");
     let theirs = measure(20, || {
         let mut command = Command::new(&python);
@@ -375,14 +365,96 @@ fn gcp_beside_google_client(dir: &Path, cache: &Path) {
             .args([&drongo, &project, "access", r#"{"id": "zenml-global-db"}"#]);
         timed(command)
     });
-    report(
-        "google-cloud-secret-manager `access_secret_version` against drongo",
-        &theirs,
-        "the peer",
+    compare(
+        ("gcp flavor `secret get` against drongo", &ours),
+        (
+            "google-cloud-secret-manager `access_secret_version` against drongo",
+            &theirs,
+        ),
+        10.0,
     );
+}
+
+/// `secret get` through the vault flavor against an OpenBao dev server,
+/// beside `bao kv get` of the same secret on the same server.
+fn vault_beside_bao(dir: &Path, cache: &Path) {
+    let (Ok(url), Ok(token), Ok(bao)) = (
+        std::env::var("SECMAN_TEST_VAULT_URL"),
+        std::env::var("SECMAN_TEST_VAULT_TOKEN"),
+        std::env::var("SECMAN_TEST_BAO"),
+    ) else {
+        println!("vault: skipped, OpenBao is not running (use scripts/bench.sh)");
+        return;
+    };
+    let home = dir.join("vault");
+    let secman = |args: &[&str]| {
+        let mut command = Command::new(SECMAN);
+        command
+            .args(args)
+            .env("SECMAN_HOME", &home)
+            .env("SECMAN_CACHE_DIR", cache)
+            .env("VAULT_TOKEN", &token);
+        command
+    };
+    let name = format!("bench{}", std::process::id());
+    let url_option = format!("url={url}");
+    let setup: [&[&str]; 2] = [
+        &[
+            "manager",
+            "register",
+            "bench",
+            "--flavor",
+            "vault",
+            "--scope",
+            "global",
+            "--option",
+            &url_option,
+        ],
+        &[
+            "secret",
+            "register",
+            &name,
+            "user=admin",
+            "password=s3cr3t",
+            "-m",
+            "bench",
+        ],
+    ];
+    for args in setup {
+        timed(secman(args));
+    }
+    let ours = measure(50, || {
+        timed(secman(&["secret", "get", &name, "-m", "bench"]))
+    });
+    let path = format!("zenml/global/{name}");
+    let theirs = measure(50, || {
+        let mut command = Command::new(&bao);
+        command
+            .args(["kv", "get", "-mount=secret", &path])
+            .env("VAULT_ADDR", &url)
+            .env("VAULT_TOKEN", &token);
+        timed(command)
+    });
+    compare(
+        ("vault flavor `secret get` against OpenBao", &ours),
+        ("`bao kv get` against OpenBao", &theirs),
+        2.0,
+    );
+}
+
+/// Reports secman's figures beside a peer's, and the ratio of their
+/// medians; the target is secman at least `target` times faster.
+fn compare(ours: (&str, &[Sample]), theirs: (&str, &[Sample]), target: f64) {
+    report(
+        ours.0,
+        ours.1,
+        &format!("target: at most 1/{target} of the peer's median"),
+    );
+    report(theirs.0, theirs.1, "the peer");
     println!(
-        "gcp: secman's median is {:.1} times faster than Google's Python client's",
-        median(&theirs).as_secs_f64() / median(&ours).as_secs_f64()
+        "{}: secman's median is {:.1} times faster than the peer's",
+        ours.0,
+        median(theirs.1).as_secs_f64() / median(ours.1).as_secs_f64()
     );
 }
 

@@ -8,8 +8,11 @@
 use std::net::TcpListener;
 use std::process::Command;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use serde_json::{Value, json};
 
+use crate::http_stub::HttpStub;
 use crate::support::{Run, TestHome, peer, peer_json, python};
 
 /// drongo behind the layer that behaves as Google does.
@@ -51,57 +54,6 @@ const SCOPES: [(&str, &[&str]); 4] = [
     ),
 ];
 
-/// Every secret command in one manager, checked through the CLI.
-fn every_command(home: &TestHome, manager: &str, what: &str) {
-    let name = "db";
-    home.ok(&[
-        "secret",
-        "register",
-        name,
-        "user=admin",
-        "password=s3cr3t",
-        "-m",
-        manager,
-    ]);
-    assert_eq!(
-        home.secret_json(name, manager),
-        json!({"name": name, "schema": "arbitrary",
-               "values": {"user": "admin", "password": "s3cr3t"}}),
-        "{what}"
-    );
-    assert_eq!(home.listed(manager), vec![name.to_string()], "{what}");
-    let err = home.fails(&["secret", "register", name, "k=v", "-m", manager], 4);
-    assert!(err.contains("already exists"), "{what}: {err}");
-
-    home.ok(&[
-        "secret",
-        "update",
-        name,
-        "password=n3w",
-        "host=h",
-        "--remove",
-        "user",
-        "-m",
-        manager,
-    ]);
-    assert_eq!(
-        home.secret_json(name, manager)["values"],
-        json!({"password": "n3w", "host": "h"}),
-        "{what}"
-    );
-    home.ok(&["secret", "delete", name, "--yes", "-m", manager]);
-    let err = home.fails(&["secret", "get", name, "-m", manager], 3);
-    assert!(err.contains("does not exist"), "{what}: {err}");
-    home.fails(&["secret", "delete", name, "--yes", "-m", manager], 3);
-    home.fails(&["secret", "update", name, "k=v", "-m", manager], 3);
-
-    home.ok(&["secret", "register", "a", "k=v", "-m", manager]);
-    home.ok(&["secret", "register", "b", "k=v", "j=w", "-m", manager]);
-    assert_eq!(home.listed(manager).len(), 2, "{what}");
-    home.ok(&["secret", "delete-all", "--force", "--yes", "-m", manager]);
-    assert_eq!(home.listed(manager), Vec::<String>::new(), "{what}");
-}
-
 #[test]
 fn every_secret_command_works_in_each_scope() {
     let home = TestHome::new();
@@ -109,7 +61,7 @@ fn every_secret_command_works_in_each_scope() {
     for (scope, flags) in SCOPES {
         let manager = format!("m_{scope}");
         gcp_manager(&home, &manager, &layer(), &project, flags);
-        every_command(&home, &manager, scope);
+        home.every_secret_command(&manager, scope);
     }
 }
 
@@ -123,10 +75,10 @@ fn every_secret_command_works_against_drongo_as_it_ships() {
     // drongo lists every secret of the project whatever the filter: the
     // flavor's own exact match keeps the two layouts apart.
     home.ok(&["secret", "register", "other", "k=v", "-m", "legacy"]);
-    every_command(&home, "plain", "component on drongo");
+    home.every_secret_command("plain", "component on drongo");
     assert_eq!(home.listed("legacy"), vec!["other".to_string()]);
     home.ok(&["secret", "delete", "other", "--yes", "-m", "legacy"]);
-    every_command(&home, "legacy", "none on drongo");
+    home.every_secret_command("legacy", "none on drongo");
 }
 
 #[test]
@@ -291,86 +243,9 @@ fn zenml_reads_what_secman_wrote_and_secman_reads_what_zenml_wrote_in_each_scope
             uuid: &uuid,
         };
 
-        home.ok(&[
-            "secret",
-            "register",
-            "from_secman",
-            "-m",
-            &manager,
-            "user=\u{fc} \u{2713}",
-            "pem=-----BEGIN-----\nabc\n-----END-----",
-            "eq=a=b:c",
-        ]);
-        home.ok(&[
-            "secret",
-            "register",
-            "login",
-            "--schema",
-            "basic_auth",
-            "-m",
-            &manager,
-            "username=u",
-            "password=p",
-        ]);
-        assert_eq!(
-            zenml.run("decode", &[], None),
-            json!({
-                "from_secman": {"schema": "arbitrary", "values": {
-                    "user": "\u{fc} \u{2713}", "pem": "-----BEGIN-----\nabc\n-----END-----",
-                    "eq": "a=b:c"}},
-                "login": {"schema": "basic_auth", "values": {"username": "u", "password": "p"}},
-            }),
-            "{scope}"
-        );
-
-        zenml.run(
-            "register",
-            &[],
-            Some(json!([{"name": "from_zenml", "schema": "aws",
-                         "values": {"aws_access_key_id": "A", "aws_secret_access_key": "S/+="}}])),
-        );
-        assert_eq!(
-            home.secret_json("from_zenml", &manager),
-            json!({"name": "from_zenml", "schema": "aws",
-                   "values": {"aws_access_key_id": "A", "aws_secret_access_key": "S/+="}}),
-            "{scope}"
-        );
-        // Each updates what the other wrote (ZenML keeps the keys in scope
-        // none: its update there cannot add or remove any).
-        zenml.run(
-            "update",
-            &[],
-            Some(json!([{"name": "login", "schema": "basic_auth",
-                         "values": {"username": "u2", "password": "p2"}}])),
-        );
-        assert_eq!(
-            home.secret_json("login", &manager)["values"],
-            json!({"username": "u2", "password": "p2"}),
-            "{scope}"
-        );
-        home.ok(&[
-            "secret",
-            "update",
-            "from_zenml",
-            "-m",
-            &manager,
-            "aws_access_key_id=B",
-        ]);
-        assert_eq!(
-            zenml.run("decode", &[], None)["from_zenml"]["values"]["aws_access_key_id"],
-            "B",
-            "{scope}"
-        );
-
-        zenml.run("delete", &["from_secman"], None);
-        home.ok(&["secret", "delete", "from_zenml", "--yes", "-m", &manager]);
-        assert_eq!(home.listed(&manager), vec!["login".to_string()], "{scope}");
-        assert_eq!(
-            zenml.run("decode", &[], None),
-            json!({"login": {"schema": "basic_auth", "values": {"username": "u2", "password": "p2"}}}),
-            "{scope}"
-        );
-        home.ok(&["secret", "delete", "login", "--yes", "-m", &manager]);
+        home.zenml_round_trip(&manager, scope, |command, names, input| {
+            zenml.run(command, names, input)
+        });
     }
 }
 
@@ -540,5 +415,71 @@ fn the_gcp_flavor_passes_the_conformance_suite() {
     let home = TestHome::new();
     let project = format!("project_id=p{}", home.unique());
     let endpoint = format!("endpoint={}", layer());
-    home.conformant("gcp", &[&project, &endpoint]);
+    let report = home.conformant("gcp", &[&project, &endpoint]);
+    // It keeps at most 64 KiB a secret: the flavor says so.
+    assert!(
+        report.contains("ok    a 1 MiB value, or `invalid`: invalid\n"),
+        "{report}"
+    );
+}
+
+/// A manager of the gcp flavor, scope global, whose endpoint is `stub`;
+/// `secret get db` on it.
+fn stub_get(stub: &HttpStub) -> Run {
+    let home = TestHome::new();
+    gcp_manager(&home, "stubbed", &stub.url(), "p", &["--scope", "global"]);
+    home.run(&["secret", "get", "db", "-m", "stubbed", "-k", "k"])
+}
+
+/// What Google answers for secret `zenml-global-db`, then for its latest
+/// version, whose checksum is `crc32c`.
+fn stub_answers(crc32c: &str) -> Vec<(u16, String)> {
+    let payload = BASE64.encode(r#"{"k": "v", "zenml_schema_name": "arbitrary"}"#);
+    vec![
+        (
+            200,
+            json!({"name": "projects/p/secrets/zenml-global-db",
+                   "labels": {"zenml_scope": "global", "zenml_secret_name": "db"}})
+            .to_string(),
+        ),
+        (
+            200,
+            json!({"payload": {"data": payload, "dataCrc32c": crc32c}}).to_string(),
+        ),
+    ]
+}
+
+fn google_error(code: u16, status: &str, message: &str) -> (u16, String) {
+    let error = json!({"error": {"code": code, "status": status, "message": message}});
+    (code, error.to_string())
+}
+
+#[test]
+fn throttling_and_server_errors_are_retried_with_bounded_backoff() {
+    let mut answers = vec![
+        google_error(429, "RESOURCE_EXHAUSTED", "Quota exceeded"),
+        google_error(503, "UNAVAILABLE", "try again"),
+    ];
+    answers.extend(stub_answers("3054028540"));
+    let stub = HttpStub::start(answers);
+    assert_eq!(stub_get(&stub).ok().stdout, "v\n");
+    assert_eq!(stub.requests(), 4);
+
+    let stub = HttpStub::start(vec![google_error(500, "INTERNAL", "it broke")]);
+    let err = stub_get(&stub).fails(1).stderr;
+    assert!(err.contains("500") && err.contains("it broke"), "{err}");
+    assert_eq!(stub.requests(), 4, "tried a bounded number of times");
+
+    // Errors that retrying cannot fix are not retried.
+    let stub = HttpStub::start(vec![google_error(404, "NOT_FOUND", "no such secret")]);
+    stub_get(&stub).fails(3);
+    assert_eq!(stub.requests(), 1);
+}
+
+#[test]
+fn a_payload_that_does_not_match_its_checksum_is_refused() {
+    let stub = HttpStub::start(stub_answers("12345"));
+    let err = stub_get(&stub).fails(1).stderr;
+    assert!(err.contains("does not match its checksum"), "{err}");
+    assert!(!err.contains("\"v\""), "{err}");
 }

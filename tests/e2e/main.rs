@@ -14,4 +14,5 @@ mod sandbox;
 mod secrets;
 mod support;
 mod terminal;
+mod vault;
 mod zenml;

@@ -1,7 +1,7 @@
 //! AWS Secrets Manager's JSON 1.1 API: SigV4-signed calls, errors mapped
 //! to the contract, throttling and server errors retried.
 
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use aws_credential_types::Credentials;
 use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
@@ -10,11 +10,6 @@ use secman_sdk::Error;
 use secman_sdk::http::{self, Request, Response};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-
-/// How many times a throttled or failed call is tried in all.
-const ATTEMPTS: u32 = 4;
-/// The wait before the first retry; it doubles each time.
-const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 
 /// A signed connection to one region's Secrets Manager.
 pub struct SecretsManager {
@@ -41,20 +36,15 @@ impl SecretsManager {
     pub fn call<T: DeserializeOwned>(&self, operation: &str, input: &Value) -> Result<T, Error> {
         let body = serde_json::to_vec(input)
             .map_err(|e| Error::Backend(format!("cannot encode a {operation} request: {e}")))?;
-        let mut backoff = FIRST_BACKOFF;
-        for attempt in 1..=ATTEMPTS {
-            let response = http::send(self.signed(operation, &body)?)?;
-            if response.status.is_success() {
-                return response.json(&format!("the answer to {operation}"));
-            }
-            let failure = Failure::read(&response);
-            if !failure.is_transient() || attempt == ATTEMPTS {
-                return Err(failure.into_error(operation));
-            }
-            http::sleep(backoff);
-            backoff *= 2;
+        let response = http::send_retrying(
+            operation,
+            || self.signed(operation, &body),
+            |response| Failure::read(response).is_transient(),
+        )?;
+        if response.status.is_success() {
+            return response.json(&format!("the answer to {operation}"));
         }
-        unreachable!("the last attempt returns")
+        Err(Failure::read(&response).into_error(operation))
     }
 
     fn signed(&self, operation: &str, body: &[u8]) -> Result<Request<Vec<u8>>, Error> {

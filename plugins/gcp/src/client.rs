@@ -2,7 +2,6 @@
 //! errors mapped to the contract, throttling and server errors retried.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -17,10 +16,6 @@ use serde_json::{Value, json};
 pub const DEFAULT_ENDPOINT: &str = "https://secretmanager.googleapis.com";
 /// The most a secret version holds, in bytes.
 pub const MAX_PAYLOAD_BYTES: usize = 65_536;
-/// How many times a throttled or failed call is tried in all.
-const ATTEMPTS: u32 = 4;
-/// The wait before the first retry; it doubles each time.
-const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 /// The secrets asked for per ListSecrets page (Google allows 25,000).
 const PAGE_SIZE: u32 = 250;
 /// What a query value keeps unescaped.
@@ -191,7 +186,7 @@ impl SecretManager {
     }
 
     /// Sends `method` to the base URL plus `path`, retrying throttling and
-    /// server errors with a doubling wait, and reads the JSON answer.
+    /// server errors, and reads the JSON answer.
     fn call<T: DeserializeOwned>(
         &self,
         method: Method,
@@ -200,24 +195,15 @@ impl SecretManager {
         operation: &str,
     ) -> Result<T, Error> {
         let body = body.map(Value::to_string).unwrap_or_default().into_bytes();
-        let mut backoff = FIRST_BACKOFF;
-        for attempt in 1..=ATTEMPTS {
-            let response = http::send(self.request(method.clone(), path, body.clone())?)?;
-            if response.status.is_success() {
-                return response.json(&format!("Google's answer to {operation}"));
-            }
-            let failure = Failure::read(&response);
-            if !failure.is_transient() || attempt == ATTEMPTS {
-                return Err(failure.into_error(operation));
-            }
-            secman_sdk::log::debug(&format!(
-                "{operation}: {} on attempt {attempt}, retrying",
-                failure.status
-            ));
-            http::sleep(backoff);
-            backoff *= 2;
+        let response = http::send_retrying(
+            operation,
+            || self.request(method.clone(), path, body.clone()),
+            http::is_transient,
+        )?;
+        if response.status.is_success() {
+            return response.json(&format!("Google's answer to {operation}"));
         }
-        unreachable!("the last attempt returns")
+        Err(Failure::read(&response).into_error(operation))
     }
 
     fn request(
@@ -266,10 +252,6 @@ impl Failure {
             status: response.status,
             message,
         }
-    }
-
-    fn is_transient(&self) -> bool {
-        self.status == StatusCode::TOO_MANY_REQUESTS || self.status.is_server_error()
     }
 
     fn into_error(self, operation: &str) -> Error {

@@ -82,6 +82,44 @@ pub fn sleep(duration: Duration) {
     std::thread::sleep(duration);
 }
 
+/// How many times a throttled or failed call is tried in all.
+const ATTEMPTS: u32 = 4;
+/// The wait before the first retry; it doubles each time.
+const FIRST_BACKOFF: Duration = Duration::from_millis(100);
+
+/// Sends the request `request` makes, and again while `transient` says the
+/// answer is worth retrying (throttling, a server error), up to 4 times in
+/// all with a doubling wait from 100 ms; returns the last answer. Each
+/// attempt gets a new request (a signature may hold the time); `what`
+/// names the call in debug messages.
+pub fn send_retrying(
+    what: &str,
+    request: impl Fn() -> Result<Request<Vec<u8>>, Error>,
+    transient: impl Fn(&Response) -> bool,
+) -> Result<Response, Error> {
+    let mut backoff = FIRST_BACKOFF;
+    let mut attempt = 1;
+    loop {
+        let response = send(request()?)?;
+        if attempt == ATTEMPTS || !transient(&response) {
+            return Ok(response);
+        }
+        crate::log::debug(&format!(
+            "{what}: {} on attempt {attempt}, retrying",
+            response.status
+        ));
+        sleep(backoff);
+        backoff *= 2;
+        attempt += 1;
+    }
+}
+
+/// Whether `response` is throttling (429) or a server error (5xx): what
+/// most services ask to be retried.
+pub fn is_transient(response: &Response) -> bool {
+    response.status == StatusCode::TOO_MANY_REQUESTS || response.status.is_server_error()
+}
+
 fn transport_error(destination: &str, error: wstd::http::Error) -> Error {
     match error.downcast_ref::<ErrorCode>() {
         Some(ErrorCode::HttpRequestDenied) => Error::Denied(format!(

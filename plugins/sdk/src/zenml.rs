@@ -7,7 +7,7 @@ use std::io::{self, Write};
 
 use serde::Serializer as _;
 use serde_json::ser::Formatter;
-use serde_json::{Serializer, Value};
+use serde_json::{Map, Serializer, Value};
 
 use crate::{Error, Secret};
 
@@ -35,16 +35,24 @@ pub fn to_json(secret: &Secret) -> String {
 /// The secret `name` from ZenML's JSON in `text`; `what` names where the
 /// text came from, for errors.
 pub fn from_json(name: String, text: &[u8], what: &str) -> Result<Secret, Error> {
-    let not_zenml = || Error::Backend(format!("{what} does not hold a JSON object"));
-    let Value::Object(object) = serde_json::from_slice(text).map_err(|_| not_zenml())? else {
-        return Err(not_zenml());
-    };
+    match serde_json::from_slice(text) {
+        Ok(Value::Object(object)) => Ok(from_object(name, object)),
+        _ => Err(Error::Backend(format!(
+            "{what} does not hold a JSON object"
+        ))),
+    }
+}
+
+/// The secret `name` from ZenML's JSON object: the values, and the schema
+/// under `zenml_schema_name` (`arbitrary` if there is none). A value that
+/// is not a string is kept as its JSON text; a null is left out, as ZenML
+/// left out its `None` values.
+pub fn from_object(name: String, object: Map<String, Value>) -> Secret {
     let mut schema = DEFAULT_SCHEMA.to_string();
     let mut values = Vec::with_capacity(object.len());
     for (key, value) in object {
         let value = match value {
             Value::String(text) => text,
-            // ZenML left out the keys whose value was None.
             Value::Null => continue,
             other => other.to_string(),
         };
@@ -54,11 +62,11 @@ pub fn from_json(name: String, text: &[u8], what: &str) -> Result<Secret, Error>
             values.push((key, value));
         }
     }
-    Ok(Secret {
+    Secret {
         name,
         schema,
         values,
-    })
+    }
 }
 
 /// Python's `json.dumps` defaults: `ensure_ascii=True`, separators
