@@ -210,8 +210,43 @@ fn grants_can_be_revoked_and_given_back() {
     assert!(err.contains("granted no storage"), "{err}");
     home.ok(&["flavor", "grant", "mine", "--allow-storage"]);
     assert_eq!(home.ok(&["secret", "list", "-m", "m"]), "");
-    home.fails(&["flavor", "grant", "mine", "--allow-env", "HOME"], 2);
+    // Errors name the flavor as it was registered, and what it asks for.
+    let err = home.fails(&["flavor", "grant", "mine", "--allow-env", "HOME"], 2);
+    assert!(
+        err.contains("flavor `mine` does not ask for environment variable `HOME`")
+            && err.contains("the variables it asks for: none"),
+        "{err}"
+    );
+    let err = home.fails(
+        &["flavor", "revoke", "mine", "--allow-host", "example.com"],
+        2,
+    );
+    assert!(err.contains("flavor `mine`"), "{err}");
     home.fails(&["flavor", "grant", "local", "--allow-storage"], 2);
+    // Revoke's help says what its flags take back.
+    let help = home.ok(&["flavor", "revoke", "--help"]);
+    assert!(
+        help.contains("Stop it reading environment variable NAME"),
+        "{help}"
+    );
+    assert!(!help.contains("Let it"), "{help}");
+    // `storage` is secman's own option: the error says how storage is given.
+    let err = home.fails(
+        &[
+            "manager",
+            "register",
+            "s",
+            "--flavor",
+            "mine",
+            "--option",
+            "storage=/tmp",
+        ],
+        2,
+    );
+    assert!(
+        err.contains("--allow-storage") && !err.contains("--scope"),
+        "{err}"
+    );
 }
 
 #[test]

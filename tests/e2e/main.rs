@@ -12,6 +12,7 @@ mod http_stub;
 mod managers;
 mod sandbox;
 mod secrets;
+mod shell;
 mod support;
 mod terminal;
 mod vault;

@@ -158,11 +158,18 @@ fn register_checks_name_flavor_options_and_scope() {
 }
 
 #[test]
-fn deleting_the_active_manager_leaves_none_active() {
+fn deleting_the_active_manager_is_confirmed_and_leaves_none_active() {
     let home = TestHome::new();
     home.ok(&["secret", "register", "db", "k=v"]);
     let store = home.default_store();
-    let out = home.ok(&["manager", "delete", "default"]);
+    // Without a terminal there is no one to ask: --yes is needed.
+    let err = home.fails(&["manager", "delete", "default"], 2);
+    assert!(err.contains("--yes"), "{err}");
+    assert_eq!(home.ok(&["secret", "list"]), "db\n");
+    // Another manager than the active one goes without a question.
+    home.local_manager("other", &home.store_file("secrets.yaml"));
+    home.ok(&["manager", "delete", "other"]);
+    let out = home.ok(&["manager", "delete", "default", "--yes"]);
     assert!(out.contains("kept"), "{out}");
     assert!(
         store.exists(),

@@ -94,6 +94,19 @@ fn at_path_reads_a_file_and_double_at_stores_a_literal_at() {
         get_json(&home, "tls")["values"],
         json!({"cert": "-----BEGIN-----\nline two\n", "handle": "@someone"})
     );
+    // A file of one line gives the line, without its line ending.
+    let file = home.path().join("pw.txt");
+    std::fs::write(&file, "s3cr3t\n").unwrap();
+    home.ok(&[
+        "secret",
+        "register",
+        "pw",
+        &format!("password=@{}", file.display()),
+    ]);
+    assert_eq!(
+        home.ok(&["secret", "get", "pw", "-k", "password"]),
+        "s3cr3t\n"
+    );
     // The path is not repeated: it may be a value that starts with `@`.
     let err = home.fails(&["secret", "register", "x", "k=@/nonexistent/file"], 1);
     assert!(
@@ -191,7 +204,10 @@ fn bad_updates_are_usage_errors_that_change_nothing() {
     home.ok(&["secret", "register", "db", "user=admin"]);
     let before = std::fs::read(home.default_store()).unwrap();
     home.fails(&["secret", "update", "db"], 2);
-    home.fails(&["secret", "update", "db", "--remove", "nokey"], 2);
+    // A key that is not there is not found, as `secret get --key` says.
+    let err = home.fails(&["secret", "update", "db", "--remove", "nokey"], 3);
+    assert!(err.contains("no key `nokey` to remove"), "{err}");
+    home.fails(&["secret", "get", "db", "--key", "nokey"], 3);
     home.fails(&["secret", "update", "db", "--remove", "user"], 2);
     home.fails(&["secret", "update", "db", "not-a-pair"], 2);
     assert_eq!(std::fs::read(home.default_store()).unwrap(), before);
@@ -219,11 +235,14 @@ fn delete_all_is_refused_without_force() {
     home.ok(&["secret", "register", "a", "k=v"]);
     home.ok(&["secret", "register", "b", "k=v"]);
     let err = home.fails(&["secret", "delete-all", "--yes"], 2);
-    assert!(err.contains("--force"), "{err}");
+    assert!(
+        err.contains("--force (-f)") && err.contains("--yes (-y)"),
+        "{err}"
+    );
     assert_eq!(home.ok(&["secret", "list"]), "a\nb\n");
     home.fails(&["secret", "delete-all", "--force"], 2);
     assert_eq!(home.ok(&["secret", "list"]), "a\nb\n");
-    home.ok(&["secret", "delete-all", "--force", "--yes"]);
+    home.ok(&["secret", "delete-all", "-f", "-y"]);
     assert_eq!(home.ok(&["secret", "list"]), "");
     // Registering afterwards starts a fresh store.
     home.ok(&["secret", "register", "c", "k=v"]);
@@ -350,7 +369,13 @@ fn interactive_register_asks_for_each_field_of_a_schema() {
     // Stdin that ends too early registers nothing.
     let run = home.run_with_stdin(&["secret", "register", "short", "-i", "a", "b"], "1\n");
     assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(run.stderr.contains("stdin ended"), "{}", run.stderr);
+    // The error has a line of its own, not the prompt's.
+    let last = run.stderr.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("secman: error: stdin ended"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(home.ok(&["secret", "list"]), "free\nlogin\n");
 }
 

@@ -38,6 +38,11 @@ pub enum FlavorCommand {
     /// Grant a registered flavor more of what it asks for.
     Grant(GrantArgs),
     /// Take back what a registered flavor was granted.
+    #[command(
+        mut_arg("hosts", |a| a.help("Stop it sending HTTP requests to HOST (repeatable)")),
+        mut_arg("env", |a| a.help("Stop it reading environment variable NAME (repeatable)")),
+        mut_arg("storage", |a| a.help("Take its managers' storage folders away (their files stay)"))
+    )]
     Revoke(GrantArgs),
     /// Check that a flavor keeps the contract: `secman flavor test ./my-flavor.wasm`.
     ///
@@ -87,8 +92,9 @@ impl GrantFlags {
         self.hosts.is_empty() && self.env.is_empty() && !self.storage
     }
 
-    /// The grants these flags name, refusing what the flavor did not ask for.
-    fn to_grants(&self, info: &FlavorInfo) -> Result<Grants> {
+    /// The grants these flags name, refusing what flavor `name` did not
+    /// ask for.
+    fn to_grants(&self, name: &str, info: &FlavorInfo) -> Result<Grants> {
         let asked = &info.capabilities;
         let mut hosts = Vec::new();
         for host in &self.hosts {
@@ -101,8 +107,7 @@ impl GrantFlags {
                 .find(|a| HostPattern::parse(a).is_ok_and(|a| a == typed))
             else {
                 usage!(
-                    "flavor `{}` does not ask for host `{typed}` (it asks for: {})",
-                    info.name,
+                    "flavor `{name}` does not ask for host `{typed}` (the hosts it asks for: {})",
                     list(&asked.outbound_hosts)
                 );
             };
@@ -111,15 +116,15 @@ impl GrantFlags {
         for var in &self.env {
             if !asked.environment.contains(var) {
                 usage!(
-                    "flavor `{}` does not ask for environment variable `{}` (it asks for: {})",
-                    info.name,
+                    "flavor `{name}` does not ask for environment variable `{}` (the variables it \
+                     asks for: {})",
                     quote(var, 80),
                     list(&asked.environment)
                 );
             }
         }
         if self.storage && !asked.storage {
-            usage!("flavor `{}` does not ask for storage", info.name);
+            usage!("flavor `{name}` does not ask for storage");
         }
         Ok(Grants {
             hosts,
@@ -250,7 +255,7 @@ impl RegisterArgs {
     /// granted only by naming them with --allow-host.
     fn grants(&self, name: &str, info: &FlavorInfo) -> Result<Grants> {
         if !self.grants.is_empty() {
-            return self.grants.to_grants(info);
+            return self.grants.to_grants(name, info);
         }
         let asked = Grants::asked(info);
         let granted = Grants::by_default(info);
@@ -550,7 +555,7 @@ impl GrantArgs {
         let Some(mut flavor) = registry.registered(name).cloned() else {
             bail!("there is no registered flavor called `{name}`: see `secman flavor list`");
         };
-        let change = self.grants.to_grants(&flavor.info)?;
+        let change = self.grants.to_grants(name, &flavor.info)?;
         let grants = &mut flavor.grants;
         if grant {
             for host in change.hosts {
@@ -621,7 +626,7 @@ fn grant_flags(grants: &Grants) -> String {
 
 fn list(items: &[String]) -> String {
     if items.is_empty() {
-        "nothing".into()
+        "none".into()
     } else {
         items.join(", ")
     }
@@ -758,7 +763,7 @@ impl TestArgs {
         let grants = if self.yes {
             Grants::by_default(&info)
         } else {
-            self.grants.to_grants(&info)?
+            self.grants.to_grants(&info.name, &info)?
         };
         Ok(LoadedFlavor {
             name: info.name.clone(),

@@ -1,8 +1,8 @@
 //! Reading secret values from the command line, files and prompts.
 //!
 //! Values come as `KEY=VALUE` (or ZenML's `--KEY=VALUE`), split on the
-//! first `=`. `KEY=@path` reads the value from a file and `KEY=@@x` is the
-//! literal `@x`. With `-i`, values are asked for with hidden input, so they
+//! first `=`. `KEY=@path` reads the value from a file (a one-line file
+//! without its line ending) and `KEY=@@x` is the literal `@x`. With `-i`, values are asked for with hidden input, so they
 //! stay out of the shell history; without a terminal they are read one per
 //! line from stdin.
 
@@ -49,6 +49,9 @@ fn parse(args: &[String], interactive: bool) -> Result<Vec<Assignment>> {
 }
 
 /// The value of a `KEY=raw` argument: `@path` reads a file, `@@` escapes.
+/// A file of one line gives that line, without its line ending (what
+/// `echo pw > pw.txt` wrote, as `$(cat pw.txt)` reads it); a file of
+/// several lines is kept exactly (a PEM ends with a line break).
 fn resolve(key: &str, raw: &str) -> Result<String> {
     if let Some(literal) = raw.strip_prefix("@@") {
         return Ok(format!("@{literal}"));
@@ -64,7 +67,15 @@ fn resolve(key: &str, raw: &str) -> Result<String> {
         )
     })?;
     match String::from_utf8(bytes) {
-        Ok(value) => Ok(value),
+        Ok(value) => {
+            let line = value
+                .strip_suffix('\n')
+                .map(|v| v.strip_suffix('\r').unwrap_or(v));
+            match line {
+                Some(line) if !line.contains('\n') => Ok(line.to_string()),
+                _ => Ok(value),
+            }
+        }
         Err(_) => usage!(
             "the value of key `{key}` must be text, but the file named after its `@` is not UTF-8"
         ),
@@ -175,6 +186,8 @@ impl Prompter {
             .read_line(&mut line)
             .context("cannot read from stdin")?;
         if read == 0 {
+            // End the prompt's line, so the error starts one of its own.
+            let _ = writeln!(err);
             usage!("stdin ended before every value was given");
         }
         if !self.terminal {
@@ -212,8 +225,29 @@ mod tests {
         let file = dir.path().join("v.txt");
         std::fs::write(&file, "from file\n").unwrap();
         let parsed = parse(&args(&[&format!("a=@{}", file.display()), "b=@@x"]), false).unwrap();
-        assert_eq!(parsed[0].1.as_deref(), Some("from file\n"));
+        assert_eq!(parsed[0].1.as_deref(), Some("from file"));
         assert_eq!(parsed[1].1.as_deref(), Some("@x"));
+    }
+
+    #[test]
+    fn a_one_line_file_loses_its_line_ending_and_longer_ones_are_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("v.txt");
+        for (content, value) in [
+            ("pw\n", "pw"),
+            ("pw\r\n", "pw"),
+            ("pw", "pw"),
+            ("pw\n\n", "pw\n\n"),
+            ("-----BEGIN-----\nabc\n", "-----BEGIN-----\nabc\n"),
+            ("\n", ""),
+        ] {
+            std::fs::write(&file, content).unwrap();
+            assert_eq!(
+                resolve("k", &format!("@{}", file.display())).unwrap(),
+                value,
+                "{content:?}"
+            );
+        }
     }
 
     #[test]

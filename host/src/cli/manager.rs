@@ -8,7 +8,7 @@ use clap::{Args, Subcommand};
 use serde::Serialize;
 
 use super::output::{print, print_as, table};
-use super::{Context, usage};
+use super::{Context, input, usage};
 use crate::builtin;
 use crate::home::absolute;
 use crate::managers::{ManagerConfig, Managers, Scope, is_manager_name};
@@ -128,7 +128,17 @@ pub(super) fn options(info: &FlavorInfo, args: &[String]) -> Result<BTreeMap<Str
             usage!("option `{arg}` is not KEY=VALUE");
         };
         if RESERVED_OPTIONS.contains(&key) {
-            usage!("option `{key}` is set by secman itself; use --scope and --namespace instead");
+            let instead = match key {
+                "scope" | "namespace" => "pass --scope and --namespace instead",
+                "storage" => {
+                    "it is the manager's own storage folder, given when the flavor is granted \
+                     storage (`secman flavor grant FLAVOR --allow-storage`); a flavor that keeps \
+                     a file may take its path as an option of its own (see `secman flavor \
+                     describe FLAVOR`)"
+                }
+                _ => "it comes from the manager's name and uuid",
+            };
+            usage!("option `{key}` is set by secman itself: {instead}");
         }
         let Some(spec) = info.option(key) else {
             usage!(
@@ -338,10 +348,26 @@ impl UseArgs {
 pub struct DeleteArgs {
     /// The manager's name.
     name: String,
+    /// Do not ask for confirmation (asked only for the active manager).
+    #[arg(short, long)]
+    yes: bool,
 }
 
 impl DeleteArgs {
     fn run(self, ctx: &Context) -> Result<()> {
+        // Every command without -m uses the active manager: deleting it
+        // is asked about first (before the lock, which a question would
+        // hold for as long as the user takes to answer).
+        let active = Managers::load(&ctx.home)?.active;
+        if active.as_deref() == Some(self.name.as_str()) {
+            input::confirm(
+                &format!(
+                    "delete manager `{}`, the active one (its secrets stay where they are)",
+                    self.name
+                ),
+                self.yes,
+            )?;
+        }
         let _lock = ctx.home.lock_state()?;
         let mut managers = Managers::load(&ctx.home)?;
         let config = managers.get(&self.name)?.clone();
@@ -361,7 +387,8 @@ impl DeleteArgs {
             );
         }
         if was_active {
-            message += "; no manager is active now: pick one with `secman manager use NAME`";
+            message += "; no manager is active now: pick one with `secman manager use NAME` (see \
+                        `secman manager list`), or register a new one";
         }
         print(&(message + "\n"))
     }

@@ -15,7 +15,7 @@ mod secret;
 use std::cell::OnceCell;
 use std::ffi::OsString;
 
-use anyhow::Result;
+use anyhow::{Context as _, Result};
 use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::home::Home;
@@ -61,6 +61,18 @@ enum Command {
     /// Register and inspect flavors: the WebAssembly components behind managers.
     #[command(subcommand)]
     Flavor(flavor::FlavorCommand),
+    /// Print the completion script for a shell, e.g.
+    /// `secman completions bash > ~/.local/share/bash-completion/completions/secman`.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print secman's man page, or write one page per command into DIR
+    /// (`secman man ~/.local/share/man/man1`).
+    Man {
+        /// Where to write every command's page (secman.1, secman-secret.1, ...).
+        dir: Option<std::path::PathBuf>,
+    },
 }
 
 impl Cli {
@@ -115,6 +127,27 @@ impl Cli {
             Command::Secret(command) => command.run(&ctx).await,
             Command::Manager(command) => command.run(&ctx).await,
             Command::Flavor(command) => command.run(&ctx).await,
+            Command::Completions { shell } => {
+                let mut script = Vec::new();
+                clap_complete::generate(shell, &mut Cli::command(), "secman", &mut script);
+                output::print(&String::from_utf8_lossy(&script))
+            }
+            Command::Man { dir: None } => {
+                let mut page = Vec::new();
+                clap_mangen::Man::new(Cli::command()).render(&mut page)?;
+                output::print(&String::from_utf8_lossy(&page))
+            }
+            Command::Man { dir: Some(dir) } => {
+                std::fs::create_dir_all(&dir)
+                    .with_context(|| format!("cannot create {}", dir.display()))?;
+                clap_mangen::generate_to(Cli::command(), &dir).with_context(|| {
+                    format!("cannot write the man pages into {}", dir.display())
+                })?;
+                output::print(&format!(
+                    "Wrote secman's man pages into {}\n",
+                    dir.display()
+                ))
+            }
         }
     }
 }

@@ -232,11 +232,12 @@ impl UpdateArgs {
             .with_context(context)?;
         for key in &self.remove {
             if secret.values.remove(key).is_none() {
-                usage!(
+                return Err(FlavorError::NotFound(format!(
                     "cannot update secret `{}`: it has no key `{key}` to remove (its keys are {})",
                     self.name,
                     keys(&secret.values)
-                );
+                ))
+                .into());
             }
         }
         secret.values.extend(changes);
@@ -301,7 +302,7 @@ impl DeleteArgs {
 #[derive(Debug, Args)]
 pub struct DeleteAllArgs {
     /// Required: this deletes every secret the manager can see.
-    #[arg(long)]
+    #[arg(short, long)]
     force: bool,
     /// Do not ask for confirmation.
     #[arg(short, long)]
@@ -311,7 +312,10 @@ pub struct DeleteAllArgs {
 impl DeleteAllArgs {
     async fn run(self, ctx: &Context) -> Result<()> {
         if !self.force {
-            usage!("delete-all deletes every secret of the manager: pass --force to mean it");
+            usage!(
+                "delete-all deletes every secret of the manager: pass --force (-f) to mean it, \
+                 and --yes (-y) to skip the question"
+            );
         }
         let mut session = ctx.open(Access::Write).await?;
         input::confirm(
