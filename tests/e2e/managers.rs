@@ -214,3 +214,41 @@ fn stores_stay_private_and_a_first_command_never_waits_for_itself() {
     home.ok(&["secret", "update", "db", "k=w", "-m", "team"]);
     assert_eq!(mode(&file), 0o600);
 }
+
+#[test]
+fn secman_manager_picks_the_manager_and_zenmls_option_form_works() {
+    let home = TestHome::new();
+    // ZenML's form of a flavor option: `--secrets_file=PATH`.
+    let store = home.store_file("team.yaml");
+    home.ok(&[
+        "manager",
+        "register",
+        "team",
+        "--flavor",
+        "local",
+        &format!("--secrets_file={}", store.display()),
+    ]);
+    assert_eq!(
+        home.manager_json("team")["options"]["secrets_file"],
+        store.display().to_string()
+    );
+    let with_env = |args: &[&str]| {
+        crate::support::Run::from(
+            home.command(args)
+                .env("SECMAN_MANAGER", "team")
+                .output()
+                .unwrap(),
+        )
+    };
+    with_env(&["secret", "register", "db", "k=v"]).ok();
+    assert!(std::fs::read_to_string(&store).unwrap().contains("db:"));
+    assert_eq!(with_env(&["secret", "list"]).ok().stdout, "db\n");
+    // -m wins over the variable; the active manager is untouched.
+    assert_eq!(
+        with_env(&["secret", "list", "-m", "default"]).ok().stdout,
+        ""
+    );
+    assert_eq!(home.ok(&["secret", "list"]), "");
+    // Commands that take no manager ignore it.
+    with_env(&["manager", "list"]).ok();
+}

@@ -36,8 +36,8 @@ pub struct Cli {
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     verbose: u8,
 
-    /// The manager secret commands (and `flavor test`) work on [default: the
-    /// active one].
+    /// The manager secret commands (and `flavor test`) work on [default:
+    /// $SECMAN_MANAGER, else the active one].
     #[arg(short, long, global = true, value_name = "NAME")]
     manager: Option<String>,
 
@@ -116,10 +116,15 @@ impl Cli {
         if self.manager.is_some() && !takes_manager {
             usage!("--manager applies to `secret` commands and `flavor test` only");
         }
+        // As `--manager`, for the commands that take one.
+        let manager = self.manager.or_else(|| {
+            let from_env = std::env::var("SECMAN_MANAGER").ok();
+            from_env.filter(|name| takes_manager && !name.is_empty())
+        });
         let ctx = Context {
             home: Home::from_env()?,
             log_level,
-            manager: self.manager,
+            manager,
             output: self.output,
             runtime: OnceCell::new(),
         };
@@ -240,11 +245,13 @@ fn asks_for_json(args: &[OsString]) -> bool {
     false
 }
 
-/// Rewrites ZenML's `--KEY=VALUE` secret values of `secret register` and
-/// `secret update` to `KEY=VALUE` (and any other `--WORD` that is not one
-/// of the command's own options to `WORD`), so values mix freely with
-/// options such as `--manager`.
-fn zenml_values_as_positionals(mut args: Vec<OsString>) -> Vec<OsString> {
+/// Rewrites ZenML's forms to secman's: the `--KEY=VALUE` secret values of
+/// `secret register` and `secret update` to `KEY=VALUE` (and any other
+/// `--WORD` that is not one of the command's own options to `WORD`), so
+/// values mix freely with options such as `--manager`; and the
+/// `--KEY=VALUE` options of `manager register` (`--region_name=eu-west-1`)
+/// to `--option KEY=VALUE`.
+fn zenml_values_as_positionals(args: Vec<OsString>) -> Vec<OsString> {
     // The first two words, past options and the values of the global
     // options that take one (`-m NAME`, `-o FORMAT`).
     let mut words: Vec<(usize, &str)> = Vec::new();
@@ -263,12 +270,14 @@ fn zenml_values_as_positionals(mut args: Vec<OsString>) -> Vec<OsString> {
             }
         }
     }
-    let [(_, "secret"), (at, sub @ ("register" | "update"))] = words[..] else {
-        return args;
+    let (at, group, sub, as_option) = match words[..] {
+        [(_, "secret"), (at, sub @ ("register" | "update"))] => (at, "secret", sub, false),
+        [(_, "manager"), (at, "register")] => (at, "manager", "register", true),
+        _ => return args,
     };
     let command = Cli::command();
     let options: Vec<String> = command
-        .find_subcommand("secret")
+        .find_subcommand(group)
         .and_then(|c| c.find_subcommand(sub))
         .map(|c| {
             // The command's own options, and the global ones.
@@ -280,22 +289,40 @@ fn zenml_values_as_positionals(mut args: Vec<OsString>) -> Vec<OsString> {
                 .collect()
         })
         .unwrap_or_default();
-    for arg in &mut args[at + 1..] {
-        let Some(text) = arg.to_str() else { continue };
-        if text == "--" {
-            break;
-        }
-        // Not one of the command's options: a value, perhaps mistyped
-        // (`--password:x`), which the value parser reports without
-        // showing it, where clap would print it whole.
-        if let Some(pair) = text.strip_prefix("--") {
-            let key = pair.split_once('=').map_or(pair, |(key, _)| key);
-            if !options.iter().any(|o| o == key) {
-                *arg = pair.into();
+    let mut rewritten = Vec::with_capacity(args.len() + 4);
+    let mut rest = args.into_iter().enumerate();
+    for (i, arg) in rest.by_ref() {
+        let text = arg.to_str().map(str::to_string);
+        match text.as_deref() {
+            Some("--") => {
+                rewritten.push(arg);
+                break;
             }
+            Some(text) if i > at => match text.strip_prefix("--") {
+                // Not one of the command's options: for `secret`, a value,
+                // perhaps mistyped (`--password:x`), which the value parser
+                // reports without showing it, where clap would print it
+                // whole; for `manager register`, ZenML's form of an option.
+                Some(pair)
+                    if !options
+                        .iter()
+                        .any(|o| o == pair.split('=').next().unwrap_or(pair)) =>
+                {
+                    if !as_option {
+                        rewritten.push(pair.into());
+                    } else if pair.contains('=') {
+                        rewritten.extend(["--option".into(), pair.into()]);
+                    } else {
+                        rewritten.push(arg);
+                    }
+                }
+                _ => rewritten.push(arg),
+            },
+            _ => rewritten.push(arg),
         }
     }
-    args
+    rewritten.extend(rest.map(|(_, arg)| arg));
+    rewritten
 }
 
 /// How a command prints what it found (`--output`, before or after the
