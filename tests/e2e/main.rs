@@ -10,6 +10,7 @@ mod gcp;
 mod hardening;
 mod http_stub;
 mod managers;
+mod run;
 mod sandbox;
 mod secrets;
 mod shell;

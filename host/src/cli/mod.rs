@@ -10,6 +10,7 @@ mod input;
 mod manager;
 mod new;
 mod output;
+mod run;
 mod secret;
 
 use std::cell::OnceCell;
@@ -61,6 +62,12 @@ enum Command {
     /// Register and inspect flavors: the WebAssembly components behind managers.
     #[command(subcommand)]
     Flavor(flavor::FlavorCommand),
+    /// Run a command with secrets as environment variables:
+    /// `secman run --secret db -- psql` (DB_USER, DB_PASSWORD, ...).
+    ///
+    /// The values reach the command through its environment only, never
+    /// its command line or a file; its exit status is secman's.
+    Run(run::RunArgs),
     /// Print the completion script for a shell, e.g.
     /// `secman completions bash > ~/.local/share/bash-completion/completions/secman`.
     Completions {
@@ -111,10 +118,10 @@ impl Cli {
         };
         let takes_manager = matches!(
             self.command,
-            Command::Secret(_) | Command::Flavor(flavor::FlavorCommand::Test(_))
+            Command::Secret(_) | Command::Run(_) | Command::Flavor(flavor::FlavorCommand::Test(_))
         );
         if self.manager.is_some() && !takes_manager {
-            usage!("--manager applies to `secret` commands and `flavor test` only");
+            usage!("--manager applies to `secret` commands, `run` and `flavor test` only");
         }
         // As `--manager`, for the commands that take one.
         let manager = self.manager.or_else(|| {
@@ -132,6 +139,7 @@ impl Cli {
             Command::Secret(command) => command.run(&ctx).await,
             Command::Manager(command) => command.run(&ctx).await,
             Command::Flavor(command) => command.run(&ctx).await,
+            Command::Run(args) => args.run(&ctx).await,
             Command::Completions { shell } => {
                 let mut script = Vec::new();
                 clap_complete::generate(shell, &mut Cli::command(), "secman", &mut script);

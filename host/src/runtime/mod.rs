@@ -37,7 +37,7 @@ pub use info::{
 pub use outbound::{AddressClass, Endpoint, HostPattern, Refusal};
 pub use sandbox::{Limits, LogLevel, SandboxSpec, SandboxState};
 use surface::Surface;
-pub use untrusted::{check_info, env_line, env_prefix, escape, escape_lines, quote};
+pub use untrusted::{check_info, env_line, env_name, env_prefix, escape, escape_lines, quote};
 
 /// The export every flavor has: the contract's `secrets-manager` interface.
 pub const FLAVOR_EXPORT: &str = "secman:flavor/secrets-manager@0.1.0";

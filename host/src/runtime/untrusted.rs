@@ -386,6 +386,20 @@ pub fn env_line(prefix: &str, key: &str, value: &str) -> Result<String, String> 
             quote(prefix, 80)
         ));
     }
+    let name = env_name(prefix, key)?;
+    if value.contains(['\n', '\r', '\0']) {
+        return Err(format!(
+            "the value of key `{key}` spans lines, which an .env reader would take as more \
+             variables"
+        ));
+    }
+    Ok(format!("{name}='{}'\n", value.replace('\'', r"'\''")))
+}
+
+/// The variable `prefix` + `key` (uppercased) names, or why it may not be
+/// set: not a variable name, or one that changes how a shell, the dynamic
+/// loader or a common tool behaves.
+pub fn env_name(prefix: &str, key: &str) -> Result<String, String> {
     let name = format!("{prefix}{}", key.to_ascii_uppercase());
     if !is_env_name(&name) {
         return Err(format!(
@@ -399,16 +413,10 @@ pub fn env_line(prefix: &str, key: &str, value: &str) -> Result<String, String> 
     {
         return Err(format!(
             "`{name}` would set a variable that changes how a shell or the programs it starts \
-             behave: choose another --prefix"
+             behave: choose another prefix"
         ));
     }
-    if value.contains(['\n', '\r', '\0']) {
-        return Err(format!(
-            "the value of key `{key}` spans lines, which an .env reader would take as more \
-             variables"
-        ));
-    }
-    Ok(format!("{name}='{}'\n", value.replace('\'', r"'\''")))
+    Ok(name)
 }
 
 /// The prefix of a secret's variables when the user names none: its name,
