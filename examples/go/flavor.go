@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 
 	witTypes "go.bytecodealliance.org/pkg/wit/types"
 	"wit_component/secman_flavor_log"
@@ -23,6 +24,16 @@ import (
 )
 
 const fileName = "secrets.json"
+
+// Go's garbage collector runs only where a method that makes garbage ends
+// (`defer runtime.GC()`), never on its own. Started by an allocation, it
+// reads the clock, which is an import; an allocation in cabi_realloc (the
+// host copying arguments in) or in a post-return must not call imports,
+// and the call would trap with "cannot leave component instance", now and
+// then, as the heap grows.
+func init() {
+	debug.SetGCPercent(-1)
+}
 
 type (
 	unit   = witTypes.Unit
@@ -128,14 +139,17 @@ func (self *Manager) put(secret types.Secret, replace bool) result {
 }
 
 func (self *Manager) RegisterSecret(secret types.Secret) result {
+	defer runtime.GC()
 	return self.put(secret, false)
 }
 
 func (self *Manager) UpdateSecret(secret types.Secret) result {
+	defer runtime.GC()
 	return self.put(secret, true)
 }
 
 func (self *Manager) GetSecret(name string) witTypes.Result[types.Secret, types.Error] {
+	defer runtime.GC()
 	secrets, fail := self.load()
 	if fail != nil {
 		return witTypes.Err[types.Secret](*fail)
@@ -152,6 +166,7 @@ func (self *Manager) GetSecret(name string) witTypes.Result[types.Secret, types.
 }
 
 func (self *Manager) GetAllSecretKeys() witTypes.Result[[]string, types.Error] {
+	defer runtime.GC()
 	secrets, fail := self.load()
 	if fail != nil {
 		return witTypes.Err[[]string](*fail)
@@ -164,6 +179,7 @@ func (self *Manager) GetAllSecretKeys() witTypes.Result[[]string, types.Error] {
 }
 
 func (self *Manager) DeleteSecret(name string) result {
+	defer runtime.GC()
 	secrets, fail := self.load()
 	if fail != nil {
 		return witTypes.Err[unit](*fail)
@@ -176,6 +192,7 @@ func (self *Manager) DeleteSecret(name string) result {
 }
 
 func (self *Manager) DeleteAllSecrets(force bool) result {
+	defer runtime.GC()
 	if !force {
 		return witTypes.Err[unit](types.MakeErrorInvalid("delete-all deletes every secret: pass force to mean it"))
 	}

@@ -323,7 +323,11 @@ impl From<Output> for Run {
 impl Run {
     /// Asserts the command succeeded.
     pub fn ok(self) -> Run {
-        assert_eq!(self.code, 0, "secman failed: {}", self.stderr);
+        assert_eq!(
+            self.code, 0,
+            "secman failed; stdout: {}; stderr: {}",
+            self.stdout, self.stderr
+        );
         self
     }
 

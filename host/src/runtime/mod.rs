@@ -512,7 +512,15 @@ impl Call {
                 limit: self.fuel,
             }
         } else {
-            let reason = if let Some(trap) = error.downcast_ref::<Trap>() {
+            let reason = if error.downcast_ref::<Trap>() == Some(&Trap::CannotLeaveComponent) {
+                format!(
+                    "{}: it called an import while secman was copying arguments into it \
+                     (cabi_realloc) or after the call returned (post-return), which the \
+                     component model forbids; a garbage collector starting there does this \
+                     (examples/go/flavor.go shows how a Go flavor avoids it)",
+                    Trap::CannotLeaveComponent
+                )
+            } else if let Some(trap) = error.downcast_ref::<Trap>() {
                 trap.to_string()
             } else if let Some(exit) = error.downcast_ref::<wasmtime_wasi::I32Exit>() {
                 format!("it exited with status {}", exit.0)
