@@ -7,13 +7,15 @@
 //! - [`secret`] is the secret model and its schemas;
 //! - [`home`] is where state lives and how it is written, [`fileid`]
 //!   knows a file was not written since it was hashed;
-//! - [`cli`] is the `secman` command line on top.
+//! - [`cli`] is the `secman` command line on top, [`profile`] times its
+//!   stages.
 
 pub mod builtin;
 pub mod cli;
 pub mod fileid;
 pub mod home;
 pub mod managers;
+pub mod profile;
 pub mod registry;
 pub mod runtime;
 pub mod secret;

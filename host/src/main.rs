@@ -4,9 +4,11 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use secman::cli::{Cli, Failure, json_error};
+use secman::profile;
 use secman::runtime::escape;
 
 fn main() -> ExitCode {
+    profile::start();
     // Everything secman creates, and everything a flavor creates in its
     // storage folder, is the user's alone: a store rewritten by a flavor
     // (a new file renamed over the old) stays private.
@@ -14,12 +16,14 @@ fn main() -> ExitCode {
     unsafe { libc::umask(0o077) };
     // Usage errors exit with 2 from here, with clap's message.
     let cli = Cli::parse_args();
+    profile::stage("arguments");
     let json_errors = cli.json_errors();
     // Timers for deadlines, I/O for the HTTP that flavors send.
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("cannot start the async runtime");
+    profile::stage("tokio");
     let code = match runtime.block_on(cli.run()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
@@ -38,7 +42,9 @@ fn main() -> ExitCode {
     };
     // A name lookup for a flavor's request may still block a thread of
     // tokio's pool after its call ended: do not wait for it.
+    profile::stage("close");
     runtime.shutdown_background();
+    profile::finish();
     code
 }
 

@@ -313,8 +313,8 @@ impl FlavorRegistry {
                         builtin.sha256,
                     )
                     .with_context(|| format!("built-in flavor `{name}` cannot be loaded"))?;
-                let info = component
-                    .info(name, limits)
+                let info = runtime
+                    .info(&component, name, builtin.sha256, limits)
                     .await
                     .with_context(|| format!("built-in flavor `{name}` cannot be loaded"))?;
                 let grants = Grants::by_default(&info);

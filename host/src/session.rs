@@ -65,9 +65,11 @@ impl Opener<'_> {
     pub async fn open(&self, name: Option<&str>, access: Access) -> Result<Session> {
         let managers = Managers::load(self.home)?;
         let (name, config) = managers.resolve(name)?;
+        crate::profile::stage("config");
         let flavor = FlavorRegistry::load_named(self.home, self.runtime, &config.flavor)
             .await
             .with_context(|| format!("cannot open manager `{name}`"))?;
+        crate::profile::stage("load");
         let others = managers.folders_except(name);
         self.open_with(name, config, &flavor, &others, access).await
     }
@@ -106,6 +108,7 @@ impl Opener<'_> {
             .with_context(|| format!("cannot open manager `{name}` (flavor `{}`)", flavor.name))?;
         // The folder was held open until the sandbox mounted it.
         drop(folder);
+        crate::profile::stage("instantiate");
         Ok(Session {
             manager: name.to_string(),
             flavor: flavor.name.clone(),

@@ -322,3 +322,29 @@ fn a_verified_file_is_trusted_only_while_it_is_not_written() {
         "v\n"
     );
 }
+
+#[test]
+fn what_a_built_in_says_about_itself_is_asked_once_and_checked_each_time() {
+    let home = TestHome::new();
+    home.ok(&["secret", "list"]);
+    let infos: Vec<PathBuf> = std::fs::read_dir(home.home().join("compiled"))
+        .unwrap()
+        .flat_map(|engine| std::fs::read_dir(engine.unwrap().path()).unwrap())
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.to_string_lossy().ends_with(".info.json"))
+        .collect();
+    assert_eq!(infos.len(), 1, "{infos:?}");
+    let recorded: Value = serde_json::from_slice(&std::fs::read(&infos[0]).unwrap()).unwrap();
+    assert_eq!(recorded["name"], "local");
+
+    // A record that does not pass the checks a flavor's own answer gets
+    // (here: an option the host reserves) is not used, and is replaced.
+    let mut bad = recorded.clone();
+    bad["options"] = serde_json::json!([{"name": "storage", "description": "x",
+        "required": false, "default": "/", "sensitive": false, "kind": "text"}]);
+    std::fs::write(&infos[0], bad.to_string()).unwrap();
+    home.ok(&["secret", "register", "db", "k=v"]);
+    let now: Value = serde_json::from_slice(&std::fs::read(&infos[0]).unwrap()).unwrap();
+    assert_eq!(now, recorded);
+    assert_eq!(home.ok(&["secret", "get", "db", "-k", "k"]), "v\n");
+}

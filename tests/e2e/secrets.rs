@@ -496,3 +496,52 @@ fn a_mistyped_value_never_shows_in_the_error() {
     }
     home.fails(&["secret", "get", "db"], 3);
 }
+
+#[test]
+fn secman_profile_prints_the_stages_of_a_command_on_stderr_only() {
+    let home = TestHome::new();
+    home.ok(&["secret", "register", "db", "password=pw"]);
+    let run = crate::support::Run::from(
+        home.command(&["secret", "get", "db", "-k", "password"])
+            .env("SECMAN_PROFILE", "1")
+            .output()
+            .unwrap(),
+    )
+    .ok();
+    assert_eq!(run.stdout, "pw\n");
+    let line = run.stderr.strip_prefix("secman: profile: ").unwrap();
+    let stages: Vec<(&str, u64)> = line
+        .trim_end()
+        .split(' ')
+        .map(|pair| {
+            let (stage, micros) = pair.split_once('=').unwrap();
+            (stage, micros.parse().unwrap())
+        })
+        .collect();
+    let names: Vec<&str> = stages.iter().map(|(stage, _)| *stage).collect();
+    assert_eq!(
+        names,
+        [
+            "arguments",
+            "tokio",
+            "engine",
+            "clock",
+            "linker",
+            "cache",
+            "config",
+            "load",
+            "instantiate",
+            "call",
+            "output",
+            "close",
+            "exit",
+            "total"
+        ]
+    );
+    let sum: u64 = stages[..stages.len() - 1].iter().map(|(_, m)| m).sum();
+    let total = stages[stages.len() - 1].1;
+    assert!(sum.abs_diff(total) <= stages.len() as u64, "{line}");
+    // Without the variable, nothing is printed.
+    let quiet = home.run(&["secret", "get", "db", "-k", "password"]);
+    assert_eq!(quiet.stderr, "");
+}

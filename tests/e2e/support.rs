@@ -40,6 +40,7 @@ impl TestHome {
             .env("SECMAN_HOME", self.home())
             .env("SECMAN_CACHE_DIR", shared_cache())
             .env_remove("SECMAN_LOG")
+            .env_remove("SECMAN_PROFILE")
             .env_remove("AWS_SESSION_TOKEN")
             .env_remove("GOOGLE_OAUTH_ACCESS_TOKEN")
             .stdin(Stdio::null());

@@ -195,6 +195,7 @@ impl Context {
             return Ok(runtime);
         }
         let mut runtime = Runtime::new(&self.home)?;
+        crate::profile::stage("cache");
         runtime.on_compile(Box::new(|label, size| {
             Box::new(output::Progress::start(
                 format!(

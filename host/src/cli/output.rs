@@ -51,6 +51,7 @@ pub fn print(text: &str) -> Result<()> {
         out.write_all(text.as_bytes())?;
     }
     out.flush()?;
+    crate::profile::stage("output");
     Ok(())
 }
 

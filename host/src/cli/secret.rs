@@ -123,6 +123,7 @@ impl GetArgs {
                     self.name, session.manager
                 )
             })?;
+        crate::profile::stage("call");
         if let Some(key) = &self.key {
             let Some(value) = secret.values.get(key) else {
                 return Err(FlavorError::NotFound(format!(

@@ -28,6 +28,7 @@ use wasmtime::component::Component;
 
 use sha2::{Digest, Sha256};
 
+use super::FlavorInfo;
 use crate::fileid::{Identity, Record};
 use crate::home::{Home, check_private_dir, create_private_dir, write_atomic};
 
@@ -121,6 +122,26 @@ impl CompileCache {
         write_atomic(&self.record(sha256), record.render().as_bytes())
     }
 
+    /// What the component `sha256` said about itself when it was last
+    /// asked, if it was recorded.
+    pub fn info(&self, sha256: &str) -> Option<FlavorInfo> {
+        serde_json::from_slice(&fs::read(self.info_record(sha256)).ok()?).ok()
+    }
+
+    /// Records what the component `sha256` says about itself, beside the
+    /// record of its compiled code: a later command need not instantiate
+    /// it only to ask.
+    pub fn store_info(&self, sha256: &str, info: &FlavorInfo) {
+        // Only speed is lost if it cannot be written.
+        if let Ok(json) = serde_json::to_vec(info) {
+            let _ = write_atomic(&self.info_record(sha256), &json);
+        }
+    }
+
+    fn info_record(&self, sha256: &str) -> PathBuf {
+        self.records.join(format!("{sha256}.info.json"))
+    }
+
     fn entry(&self, sha256: &str) -> PathBuf {
         self.dir.join(format!("{sha256}.cwasm"))
     }
@@ -183,6 +204,25 @@ mod tests {
         )
         .unwrap();
         assert!(other.load(&engine, &sha).is_none());
+    }
+
+    #[test]
+    fn what_a_component_said_is_kept_beside_its_record() {
+        let (_dir, home, engine) = setup();
+        let cache = CompileCache::new(&home, &engine).unwrap();
+        let sha = "ab".repeat(32);
+        assert_eq!(cache.info(&sha), None);
+        let info = FlavorInfo {
+            name: "local".into(),
+            version: "1.2.3".into(),
+            description: "a store".into(),
+            ..FlavorInfo::default()
+        };
+        cache.store_info(&sha, &info);
+        assert_eq!(cache.info(&sha), Some(info));
+        assert_eq!(cache.info(&"cd".repeat(32)), None);
+        fs::write(cache.info_record(&sha), "{\"name\": 1").unwrap();
+        assert_eq!(cache.info(&sha), None);
     }
 
     #[test]

@@ -73,12 +73,15 @@ impl Runtime {
     /// A runtime whose compiled components are cached in `home`'s cache.
     pub fn new(home: &Home) -> Result<Runtime> {
         let engine = engine::new_engine()?;
+        crate::profile::stage("engine");
         let watchdog = Watchdog::default();
         engine::start_clock(&engine, watchdog.clone());
+        crate::profile::stage("clock");
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
         Flavor::add_to_linker::<_, HasSelf<SandboxState>>(&mut linker, |state| state)?;
+        crate::profile::stage("linker");
         let cache = CompileCache::new(home, &engine)?;
         Ok(Runtime {
             engine,
@@ -127,6 +130,26 @@ impl Runtime {
     pub fn load_cached(&self, sha256: &str) -> Option<Result<FlavorComponent, LoadError>> {
         let component = self.cache.load(&self.engine, sha256)?;
         Some(self.prepare(&component))
+    }
+
+    /// What the component whose sha256 is `sha256` says about itself:
+    /// asked once, then read from beside its compiled code, and checked
+    /// each time as if it had just been said.
+    pub async fn info(
+        &self,
+        component: &FlavorComponent,
+        label: &str,
+        sha256: &str,
+        limits: Limits,
+    ) -> Result<FlavorInfo, LoadError> {
+        if let Some(info) = self.cache.info(sha256)
+            && untrusted::check_info(&info).is_ok()
+        {
+            return Ok(info);
+        }
+        let info = component.info(label, limits).await?;
+        self.cache.store_info(sha256, &info);
+        Ok(info)
     }
 
     /// Links a compiled component and checks it exports the contract.
