@@ -5,7 +5,7 @@
 //! from the start of `main`:
 //!
 //! ```text
-//! secman: profile: arguments=61 engine=212 config=35 load=301 instantiate=48 call=22 output=9 exit=40 total=728
+//! secman: profile: arguments=227 tokio=25 engine=140 clock=83 linker=184 cache=49 config=55 load=308 instantiate=288 call=118 output=7 close=116 exit=13 total=1619
 //! ```
 //!
 //! `scripts/bench.sh` reads it to print the warm path's stages beside the
