@@ -7,7 +7,7 @@
 // `error` variant: anything else thrown becomes a crash.
 
 import { getDirectories } from 'wasi:filesystem/preopens@0.2.12';
-import { log } from 'secman:flavor/log@0.1.0';
+import { log } from 'secman:flavor/log@0.2.0';
 
 const FILE = 'secrets.json';
 
@@ -143,7 +143,7 @@ export const secretsManager = {
       version: '0.1.0',
       description: 'Secrets in a JSON file, by a flavor written in JavaScript',
       options: [],
-      capabilities: { outboundHosts: [], environment: [], storage: true },
+      capabilities: { outboundHosts: [], environment: [], storage: true, files: [] },
       scoped: false,
     };
   },

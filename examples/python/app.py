@@ -13,7 +13,7 @@ class SecretsManager(exports.SecretsManager):
             description="Secrets in a JSON file, by a flavor written in Python",
             options=[],
             capabilities=types.Capabilities(
-                outbound_hosts=[], environment=[], storage=True
+                outbound_hosts=[], environment=[], storage=True, files=[]
             ),
             scoped=False,
         )

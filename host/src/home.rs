@@ -55,6 +55,11 @@ impl Home {
         Home { root, cache }
     }
 
+    /// The folders secman keeps its own state and cache in.
+    pub fn own_folders(&self) -> Vec<PathBuf> {
+        vec![self.root.clone(), self.cache.clone()]
+    }
+
     /// The folder of compiled components.
     pub fn cache_dir(&self) -> &Path {
         &self.cache

@@ -31,6 +31,9 @@ pub struct Grants {
     /// Whether it gets a storage folder.
     #[serde(default)]
     pub storage: bool,
+    /// Files it may read (entries of its `capabilities.files`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<String>,
 }
 
 impl Grants {
@@ -40,6 +43,7 @@ impl Grants {
             hosts: info.capabilities.outbound_hosts.clone(),
             env: info.capabilities.environment.clone(),
             storage: info.capabilities.storage,
+            files: info.capabilities.files.clone(),
         }
     }
 
@@ -70,6 +74,12 @@ impl Grants {
                     .filter(|v| !asked.environment.contains(v))
                     .map(|v| format!("environment variable {}", quote(v, 80))),
             )
+            .chain(
+                self.files
+                    .iter()
+                    .filter(|f| !asked.files.contains(f))
+                    .map(|f| format!("file {}", quote(f, 80))),
+            )
             .chain((self.storage && !asked.storage).then(|| "storage".to_string()))
             .collect::<Vec<_>>();
         if !extra.is_empty() {
@@ -85,7 +95,7 @@ impl Grants {
 
     /// Whether nothing is granted.
     pub fn is_empty(&self) -> bool {
-        self.hosts.is_empty() && self.env.is_empty() && !self.storage
+        self.hosts.is_empty() && self.env.is_empty() && self.files.is_empty() && !self.storage
     }
 }
 

@@ -3,7 +3,7 @@
 //! This is where the user's grants become a sandbox: the storage folder
 //! (the manager's own, or the folder of a storage-file option the user
 //! set, checked by [`Home::check_storage_folder`]), the granted environment
-//! variables and hosts, the manager's endpoints, and the options the host
+//! variables, files and hosts, the manager's endpoints, and the options the host
 //! reserves. Calls
 //! that share a storage folder are serialised by a lock held for the whole
 //! session, so a read-modify-write (`secret update`) is atomic too.
@@ -206,6 +206,8 @@ impl Opener<'_> {
             storage,
             storage_on_host: opened.as_ref().map(|f| f.mount.clone()),
             env,
+            files: flavor.grants.files.clone(),
+            private: self.home.own_folders(),
             hosts,
             endpoints,
             limits: flavor.limits,

@@ -23,9 +23,12 @@ fn example(lang: &str) -> PathBuf {
 }
 
 fn check(lang: &str) {
+    check_component(&example(lang), &format!("example-{lang}"));
+}
+
+fn check_component(path: &std::path::Path, name: &str) {
     let home = TestHome::new();
-    let path = example(lang);
-    let name = format!("example-{lang}");
+    let name = name.to_string();
     let said = home.ok(&[
         "flavor",
         "register",
@@ -53,6 +56,16 @@ fn check(lang: &str) {
 
     let out = home.ok(&["flavor", "test", &name]);
     assert!(out.contains(" passed, 0 failed, 0 skipped"), "{out}");
+}
+
+/// The contract is public: a flavor built against an earlier version
+/// keeps loading and working. The file is the Rust example as built
+/// against `secman:flavor@0.1.0` (`wit/0.1.0/`), before 0.2.0 existed.
+#[test]
+fn a_flavor_built_against_contract_0_1_keeps_working_unchanged() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/fixtures/contract-0.1/example-rust.wasm");
+    check_component(&path, "example-rust");
 }
 
 #[test]

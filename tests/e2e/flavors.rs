@@ -159,7 +159,7 @@ fn files_that_are_not_flavor_components_are_refused_with_the_reason() {
         (
             "empty.wasm",
             b"\0asm\x0d\x00\x01\x00",
-            "does not export `secman:flavor/secrets-manager@0.1.0`",
+            "does not export `secman:flavor/secrets-manager@0.2.0`",
         ),
         (
             "broken.wasm",

@@ -483,3 +483,250 @@ fn a_payload_that_does_not_match_its_checksum_is_refused() {
     assert!(err.contains("does not match its checksum"), "{err}");
     assert!(!err.contains("\"v\""), "{err}");
 }
+
+/// Google's token endpoint and a metadata server
+/// (`tests/peers/google_token_server.py`), for a service account whose key
+/// pair openssl made.
+struct GoogleAuth {
+    server: std::process::Child,
+    url: String,
+    /// The service account's private key, PKCS#8 PEM as Google writes it.
+    private_key: String,
+}
+
+const REFRESH_TOKEN: &str = "1//test-refresh-token";
+
+impl GoogleAuth {
+    fn start(home: &TestHome) -> GoogleAuth {
+        let private_key = new_key(home, "account");
+        let public = home.path().join("account.pub.pem");
+        let made = Command::new("openssl")
+            .args(["pkey", "-pubout", "-out"])
+            .arg(&public)
+            .arg("-in")
+            .arg(home.path().join("account.pem"))
+            .output()
+            .expect("cannot run openssl");
+        assert!(made.status.success(), "{made:?}");
+        let mut server = Command::new(python())
+            .arg(crate::support::peer_script("google_token_server.py"))
+            .arg(&public)
+            .arg(REFRESH_TOKEN)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut port = String::new();
+        std::io::BufRead::read_line(
+            &mut std::io::BufReader::new(server.stdout.take().unwrap()),
+            &mut port,
+        )
+        .unwrap();
+        GoogleAuth {
+            server,
+            url: format!("http://127.0.0.1:{}", port.trim()),
+            private_key,
+        }
+    }
+
+    /// The tokens issued so far: (how, token).
+    fn issued(&self) -> Vec<(String, String)> {
+        get_json(&format!("{}/issued", self.url))
+    }
+
+    /// A service account's key file, signed by `private_key`.
+    fn key_file(&self, home: &TestHome, private_key: &str) -> std::path::PathBuf {
+        let path = home.path().join("key.json");
+        let key = json!({
+            "type": "service_account",
+            "project_id": "p",
+            "private_key_id": "0123abcd",
+            "private_key": private_key,
+            "client_email": "secman-test@p.iam.gserviceaccount.com",
+            "client_id": "1234",
+            "token_uri": format!("{}/token", self.url),
+        });
+        std::fs::write(&path, key.to_string()).unwrap();
+        path
+    }
+}
+
+impl Drop for GoogleAuth {
+    fn drop(&mut self) {
+        let _ = self.server.kill();
+        let _ = self.server.wait();
+    }
+}
+
+/// A new RSA key in PKCS#8 PEM, at `<home>/<name>.pem`.
+fn new_key(home: &TestHome, name: &str) -> String {
+    let path = home.path().join(format!("{name}.pem"));
+    let made = Command::new("openssl")
+        .args([
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+            "-out",
+        ])
+        .arg(&path)
+        .output()
+        .expect("cannot run openssl");
+    assert!(made.status.success(), "{made:?}");
+    std::fs::read_to_string(path).unwrap()
+}
+
+/// The JSON at `url`, fetched with the peers' Python.
+fn get_json<T: serde::de::DeserializeOwned>(url: &str) -> T {
+    let out = Command::new(python())
+        .args(["-c", "import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1]).read().decode())"])
+        .arg(url)
+        .output()
+        .unwrap();
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Manager `name` on the layer, asking `auth` for its tokens.
+fn authenticated_manager(home: &TestHome, name: &str, project: &str, option: &str) {
+    let project = format!("project_id={project}");
+    let endpoint = format!("endpoint={}", layer());
+    home.ok(&[
+        "manager", "register", name, "--flavor", "gcp", "--option", &project, "--option",
+        &endpoint, "--option", option,
+    ]);
+}
+
+#[test]
+fn a_service_account_key_is_signed_for_a_token_that_secret_manager_then_sees() {
+    let home = TestHome::new();
+    let auth = GoogleAuth::start(&home);
+    let project = format!("p{}", home.unique());
+    let key_file = auth.key_file(&home, &auth.private_key);
+    let with_key = |args: &[&str]| {
+        Run::from(
+            home.command(args)
+                .env("GOOGLE_APPLICATION_CREDENTIALS", &key_file)
+                .output()
+                .unwrap(),
+        )
+    };
+    let token_endpoint = format!("token_endpoint={}/token", auth.url);
+    authenticated_manager(&home, "sa", &project, &token_endpoint);
+
+    // One token for the whole command (a create and a version), then one
+    // for the next command; the layer in front of the emulator saw them.
+    with_key(&["secret", "register", "db", "k=v", "-m", "sa"]).ok();
+    assert_eq!(auth.issued().len(), 1, "{:?}", auth.issued());
+    let got = with_key(&["secret", "get", "db", "-k", "k", "-m", "sa"]).ok();
+    assert_eq!(got.stdout, "v\n");
+    let issued = auth.issued();
+    assert_eq!(issued.len(), 2, "{issued:?}");
+    let seen: Vec<String> = get_json(&format!("{}/layer/tokens", layer()));
+    for (how, token) in &issued {
+        assert_eq!(how, "service_account:secman-test@p.iam.gserviceaccount.com");
+        assert!(seen.contains(token), "{token} not in {seen:?}");
+    }
+
+    // The key file's token_uri is not Google's: it is reached only once
+    // the user names it.
+    let project_option = format!("project_id={project}");
+    home.ok(&[
+        "manager",
+        "register",
+        "unnamed",
+        "--flavor",
+        "gcp",
+        "--option",
+        &project_option,
+    ]);
+    let run = with_key(&["secret", "list", "-m", "unnamed"]).fails(5);
+    assert!(
+        run.stderr
+            .contains("not Google's: set the manager's option token_endpoint="),
+        "{}",
+        run.stderr
+    );
+
+    // A key the endpoint does not know: denied, with Google's reason and
+    // nothing of the key.
+    let other = new_key(&home, "other");
+    auth.key_file(&home, &other);
+    let run = with_key(&["secret", "get", "db", "-m", "sa"]).fails(5);
+    assert!(
+        run.stderr.contains("Invalid JWT Signature"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("PRIVATE KEY"), "{}", run.stderr);
+    assert_eq!(auth.issued().len(), 2);
+
+    // A file that is no key file: a clear error quoting none of it.
+    std::fs::write(
+        &key_file,
+        "{\"type\": \"service_account\", \"private_key\": 5}",
+    )
+    .unwrap();
+    let run = with_key(&["secret", "get", "db", "-m", "sa"]);
+    assert_ne!(run.code, 0);
+    assert!(
+        run.stderr.contains("is not a Google credentials file"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn application_default_credentials_and_the_metadata_server_give_tokens_too() {
+    let home = TestHome::new();
+    let auth = GoogleAuth::start(&home);
+    let project = format!("p{}", home.unique());
+    let token_endpoint = format!("token_endpoint={}/token", auth.url);
+    authenticated_manager(&home, "adc", &project, &token_endpoint);
+    let adc = home
+        .user_home()
+        .join(".config/gcloud/application_default_credentials.json");
+    std::fs::create_dir_all(adc.parent().unwrap()).unwrap();
+    let user = |refresh_token: &str| {
+        let file = json!({
+            "type": "authorized_user",
+            "client_id": "764086051850-test.apps.googleusercontent.com",
+            "client_secret": "d-FL95Q19q7MQmFpd7hHD0Ty",
+            "refresh_token": refresh_token,
+        });
+        std::fs::write(&adc, file.to_string()).unwrap();
+    };
+
+    // `gcloud auth application-default login`'s file: its token_uri is
+    // Google's by default, so the endpoint option sends it here.
+    user(REFRESH_TOKEN);
+    home.ok(&["secret", "register", "db", "k=v", "-m", "adc"]);
+    let issued = auth.issued();
+    assert_eq!(issued.len(), 1, "{issued:?}");
+    assert!(issued[0].0.starts_with("authorized_user:"), "{issued:?}");
+    let seen: Vec<String> = get_json(&format!("{}/layer/tokens", layer()));
+    assert!(seen.contains(&issued[0].1), "{seen:?}");
+
+    user("1//revoked");
+    let run = home.run(&["secret", "get", "db", "-m", "adc"]).fails(5);
+    assert!(run.stderr.contains("expired or revoked"), "{}", run.stderr);
+    assert!(!run.stderr.contains("1//revoked"), "{}", run.stderr);
+    std::fs::remove_file(&adc).unwrap();
+
+    // The metadata server only where the manager names it.
+    let metadata = format!("metadata_server={}", auth.url);
+    authenticated_manager(&home, "gce", &project, &metadata);
+    home.ok(&["secret", "register", "db", "k=w", "-m", "gce"]);
+    assert_eq!(
+        home.ok(&["secret", "get", "db", "-k", "k", "-m", "gce"]),
+        "w\n"
+    );
+    let issued = auth.issued();
+    let metadata: Vec<_> = issued.iter().filter(|(how, _)| how == "metadata").collect();
+    assert_eq!(metadata.len(), 2, "a token per command: {issued:?}");
+    let describe = home.ok(&["flavor", "describe", "gcp"]);
+    assert!(
+        describe.contains("suggests http://metadata.google.internal, used only if you set it")
+            && describe.contains("file $GOOGLE_APPLICATION_CREDENTIALS (read-only)"),
+        "{describe}"
+    );
+}

@@ -14,7 +14,7 @@
 use std::fs;
 use std::net::TcpListener;
 use std::os::unix::process::ExitStatusExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
@@ -772,4 +772,104 @@ fn network_grants_are_never_broad_and_never_local_by_default() {
         "a loopback address, which a granted name never reaches",
     );
     assert!(!server.was_reached());
+}
+
+#[test]
+fn a_granted_file_is_a_read_only_copy_with_nothing_beside_it() {
+    let user = User::new();
+    let keys = user.dir.path().join("keys");
+    fs::create_dir_all(&keys).unwrap();
+    let key = keys.join("service_account");
+    fs::write(&key, "GRANTED-KEY").unwrap();
+    fs::write(keys.join("sibling"), "DECOY-SIBLING").unwrap();
+    let with_key = |args: &[&str], file: &Path| {
+        Run::from(
+            user.command(args)
+                .env("HOSTILE_KEY_FILE", file)
+                .output()
+                .unwrap(),
+        )
+    };
+    user.register_hostile(7, 0, &["--allow-file", "$HOSTILE_KEY_FILE"])
+        .ok();
+    let describe = user.ok(&["flavor", "describe", "hostile"]);
+    assert!(
+        describe.contains("file $HOSTILE_KEY_FILE (read-only)")
+            && describe.contains("file ~/.aws/credentials (read-only)  NOT granted"),
+        "{describe}"
+    );
+    let sibling = keys.join("sibling");
+    let aws = user.home().join(".aws/credentials");
+    for (name, target) in [
+        ("key", &key),
+        ("sibling", &sibling),
+        ("folder", &keys),
+        ("aws", &aws),
+    ] {
+        user.hostile_manager(name, target.to_str().unwrap());
+    }
+
+    // The granted file reads as it is, where the variable says.
+    let read = with_key(
+        &["secret", "get", "read_file", "-m", "key", "-k", "content"],
+        &key,
+    );
+    assert_eq!(read.ok().stdout, "GRANTED-KEY\n");
+    let env = with_key(
+        &["secret", "get", "read_env", "-m", "key", "-o", "json"],
+        &key,
+    );
+    let env: Value = serde_json::from_str(&env.ok().stdout).unwrap();
+    assert_eq!(env["values"]["HOSTILE_KEY_FILE"], key.to_str().unwrap());
+    assert!(env["values"].get("HOME").is_none(), "{env}");
+
+    // Nothing beside it: its folder lists only it, a sibling is not there,
+    // and it cannot be written.
+    let listed = with_key(
+        &["secret", "get", "list_dir", "-m", "folder", "-o", "json"],
+        &key,
+    );
+    let listed: Value = serde_json::from_str(&listed.ok().stdout).unwrap();
+    let names: Vec<&String> = listed["values"].as_object().unwrap().keys().collect();
+    assert_eq!(names, ["service_account"]);
+    refused(
+        &with_key(&["secret", "get", "read_file", "-m", "sibling"], &key),
+        "No such file",
+    );
+    let wrote = with_key(&["secret", "get", "write_file", "-m", "key"], &key);
+    assert!([1, 5].contains(&wrote.code), "{}", wrote.stderr);
+    assert_eq!(fs::read_to_string(&key).unwrap(), "GRANTED-KEY");
+
+    // A file it asks for but was not granted is not there.
+    let run = user.attack(&["secret", "get", "read_file", "-m", "aws"]);
+    assert!([1, 5].contains(&run.code), "{}", run.stderr);
+
+    // Granted by name, the home's file is there, and HOME with it.
+    user.ok(&[
+        "flavor",
+        "grant",
+        "hostile",
+        "--allow-file",
+        "~/.aws/credentials",
+    ]);
+    let read = with_key(
+        &["secret", "get", "read_file", "-m", "aws", "-k", "content"],
+        &key,
+    );
+    assert!(read.ok().stdout.contains("DECOY-AWS-SECRET"));
+
+    // A variable aimed into secman's own folders gives nothing.
+    let registry = user.state().join("flavors.yaml");
+    let run = with_key(&["secret", "get", "read_file", "-m", "key"], &registry);
+    fails_with(&run, 1, "inside secman's own folder");
+
+    // A flavor cannot be granted a file it did not ask for.
+    let run = user.run(&[
+        "flavor",
+        "grant",
+        "hostile",
+        "--allow-file",
+        "~/.ssh/id_rsa",
+    ]);
+    fails_with(&run, 2, "does not ask for file `~/.ssh/id_rsa`");
 }

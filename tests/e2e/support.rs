@@ -31,6 +31,11 @@ impl TestHome {
         self.dir.path().join("home")
     }
 
+    /// The user's home folder the commands see (`HOME`), empty at first.
+    pub fn user_home(&self) -> PathBuf {
+        self.dir.path().join("user")
+    }
+
     /// `secman ARGS`, ready to run, with no terminal and a clean
     /// environment; AWS credentials are moto's, and the Vault token
     /// OpenBao's, when they run.
@@ -39,6 +44,10 @@ impl TestHome {
         cmd.args(args)
             .env("SECMAN_HOME", self.home())
             .env("SECMAN_CACHE_DIR", shared_cache())
+            // A home of its own: no credentials file of the machine's user
+            // (`~/.aws`, `~/.config/gcloud`) reaches a test.
+            .env("HOME", self.user_home())
+            .env_remove("GOOGLE_APPLICATION_CREDENTIALS")
             .env_remove("SECMAN_LOG")
             .env_remove("SECMAN_PROFILE")
             .env_remove("AWS_SESSION_TOKEN")

@@ -34,6 +34,7 @@ impl Guest for Flavor {
                 outbound_hosts: vec![],
                 environment: vec![],
                 storage: true,
+                files: vec![],
             },
             scoped: false,
         }

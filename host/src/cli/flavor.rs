@@ -41,6 +41,7 @@ pub enum FlavorCommand {
     #[command(
         mut_arg("hosts", |a| a.help("Stop it sending HTTP requests to HOST (repeatable)")),
         mut_arg("env", |a| a.help("Stop it reading environment variable NAME (repeatable)")),
+        mut_arg("files", |a| a.help("Stop it reading FILE (repeatable)")),
         mut_arg("storage", |a| a.help("Take its managers' storage folders away (their files stay)"))
     )]
     Revoke(GrantArgs),
@@ -82,6 +83,10 @@ struct GrantFlags {
     /// Let it read environment variable NAME (repeatable).
     #[arg(long = "allow-env", value_name = "NAME")]
     env: Vec<String>,
+    /// Let it read a copy of FILE, as it asks for it: `$NAME` (the file
+    /// the variable names), `~/PATH` or `/PATH` (repeatable).
+    #[arg(long = "allow-file", value_name = "FILE")]
+    files: Vec<String>,
     /// Give each of its managers a storage folder.
     #[arg(long = "allow-storage")]
     storage: bool,
@@ -89,7 +94,7 @@ struct GrantFlags {
 
 impl GrantFlags {
     fn is_empty(&self) -> bool {
-        self.hosts.is_empty() && self.env.is_empty() && !self.storage
+        self.hosts.is_empty() && self.env.is_empty() && self.files.is_empty() && !self.storage
     }
 
     /// The grants these flags name, refusing what flavor `name` did not
@@ -123,6 +128,15 @@ impl GrantFlags {
                 );
             }
         }
+        for file in &self.files {
+            if !asked.files.contains(file) {
+                usage!(
+                    "flavor `{name}` does not ask for file `{}` (the files it asks for: {})",
+                    quote(file, 80),
+                    list(&asked.files)
+                );
+            }
+        }
         if self.storage && !asked.storage {
             usage!("flavor `{name}` does not ask for storage");
         }
@@ -130,6 +144,7 @@ impl GrantFlags {
             hosts,
             env: self.env.clone(),
             storage: self.storage,
+            files: self.files.clone(),
         })
     }
 }
@@ -144,7 +159,7 @@ pub struct RegisterArgs {
     #[command(flatten)]
     grants: GrantFlags,
     /// Grant everything the flavor asks for.
-    #[arg(short, long, conflicts_with_all = ["hosts", "env", "storage"])]
+    #[arg(short, long, conflicts_with_all = ["hosts", "env", "files", "storage"])]
     yes: bool,
     #[command(flatten)]
     limits: LimitFlags,
@@ -475,6 +490,12 @@ fn describe_table(view: &FlavorView) -> String {
     for var in &asked.env {
         rows.push(vec![format!("env {var}"), mark(granted.env.contains(var))]);
     }
+    for file in &asked.files {
+        rows.push(vec![
+            format!("file {file} (read-only)"),
+            mark(granted.files.contains(file)),
+        ]);
+    }
     if asked.storage {
         rows.push(vec!["storage".into(), mark(granted.storage)]);
     }
@@ -548,7 +569,10 @@ impl GrantArgs {
             usage!("`{name}` is a built-in flavor: its grants are fixed");
         }
         if self.grants.is_empty() {
-            usage!("name what to change: --allow-host HOST, --allow-env NAME or --allow-storage");
+            usage!(
+                "name what to change: --allow-host HOST, --allow-env NAME, --allow-file FILE or \
+                 --allow-storage"
+            );
         }
         let _lock = ctx.home.lock_state()?;
         let mut registry = FlavorRegistry::load(&ctx.home)?;
@@ -568,10 +592,16 @@ impl GrantArgs {
                     grants.env.push(var);
                 }
             }
+            for file in change.files {
+                if !grants.files.contains(&file) {
+                    grants.files.push(file);
+                }
+            }
             grants.storage |= change.storage;
         } else {
             grants.hosts.retain(|h| !change.hosts.contains(h));
             grants.env.retain(|v| !change.env.contains(v));
+            grants.files.retain(|f| !change.files.contains(f));
             grants.storage &= !change.storage;
         }
         let summary = describe_grants(grants);
@@ -588,6 +618,9 @@ fn describe_grants(grants: &Grants) -> String {
     }
     if !grants.env.is_empty() {
         parts.push(format!("environment variables {}", grants.env.join(", ")));
+    }
+    if !grants.files.is_empty() {
+        parts.push(format!("read-only files {}", grants.files.join(", ")));
     }
     if !grants.hosts.is_empty() {
         parts.push(format!("HTTP to {}", grants.hosts.join(", ")));
@@ -608,6 +641,9 @@ fn grant_lines(grants: &Grants) -> String {
     for var in &grants.env {
         lines.push(format!("  environment variable {var}"));
     }
+    for file in &grants.files {
+        lines.push(format!("  a read-only copy of file {file}"));
+    }
     for host in &grants.hosts {
         lines.push(format!("  HTTPS to {host}"));
     }
@@ -618,6 +654,7 @@ fn grant_flags(grants: &Grants) -> String {
     let mut flags = vec![];
     flags.extend(grants.hosts.iter().map(|h| format!("--allow-host {h}")));
     flags.extend(grants.env.iter().map(|v| format!("--allow-env {v}")));
+    flags.extend(grants.files.iter().map(|f| format!("--allow-file '{f}'")));
     if grants.storage {
         flags.push("--allow-storage".into());
     }
@@ -644,7 +681,7 @@ pub struct TestArgs {
     #[command(flatten)]
     grants: GrantFlags,
     /// Grant a component file everything it asks for but local addresses.
-    #[arg(short, long, conflicts_with_all = ["hosts", "env", "storage"])]
+    #[arg(short, long, conflicts_with_all = ["hosts", "env", "files", "storage"])]
     yes: bool,
 }
 

@@ -151,7 +151,8 @@ pub enum LoadError {
     /// The component is not a flavor.
     #[error(
         "it does not export `{expected}` (it exports: {found}): build it against \
-         secman's wit/ folder, world `secman:flavor/flavor`"
+         secman's wit/ folder, world `secman:flavor/flavor` (flavors built against \
+         0.1.0 also run)"
     )]
     NotAFlavor {
         /// The export every flavor has.

@@ -80,6 +80,9 @@ pub struct Capabilities {
     /// Whether it keeps files in a storage folder.
     #[serde(default)]
     pub storage: bool,
+    /// Files it reads (`$NAME`, `~/PATH` or `/PATH`), read-only.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<String>,
 }
 
 impl FlavorInfo {
@@ -123,6 +126,7 @@ impl From<types::FlavorInfo> for FlavorInfo {
                 outbound_hosts: info.capabilities.outbound_hosts,
                 environment: info.capabilities.environment,
                 storage: info.capabilities.storage,
+                files: info.capabilities.files,
             },
             scoped: info.scoped,
         }

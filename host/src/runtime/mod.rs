@@ -10,6 +10,7 @@ mod bindings;
 mod cache;
 mod engine;
 mod error;
+mod files;
 mod heap;
 mod info;
 mod outbound;
@@ -26,11 +27,12 @@ use wasmtime::{Engine, Store, Trap};
 
 use crate::home::Home;
 use crate::secret::Secret;
-use bindings::{Flavor, FlavorPre, types};
+use bindings::{FLAVOR_EXPORTS, Flavor, FlavorPre, types, v0_1};
 use cache::CompileCache;
 pub use cache::sha256_hex;
 use engine::Watchdog;
 pub use error::{FlavorError, LoadError};
+pub use files::FileAsk;
 pub use info::{
     Capabilities, FlavorInfo, OptionKind, OptionSpec, RESERVED_OPTIONS, is_flavor_name,
 };
@@ -39,8 +41,9 @@ pub use sandbox::{Limits, LogLevel, SandboxSpec, SandboxState};
 use surface::Surface;
 pub use untrusted::{check_info, env_line, env_name, env_prefix, escape, escape_lines, quote};
 
-/// The export every flavor has: the contract's `secrets-manager` interface.
-pub const FLAVOR_EXPORT: &str = "secman:flavor/secrets-manager@0.1.0";
+/// The export every flavor has: the contract's `secrets-manager` interface,
+/// in its current version.
+pub const FLAVOR_EXPORT: &str = FLAVOR_EXPORTS[0];
 
 /// Prefixes of the interfaces the linker provides; anything else a
 /// component imports is refused when it is loaded, by name.
@@ -81,6 +84,7 @@ impl Runtime {
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
         Flavor::add_to_linker::<_, HasSelf<SandboxState>>(&mut linker, |state| state)?;
+        v0_1::Flavor::add_to_linker::<_, HasSelf<SandboxState>>(&mut linker, |state| state)?;
         crate::profile::stage("linker");
         let cache = CompileCache::new(home, &engine)?;
         Ok(Runtime {
@@ -152,19 +156,25 @@ impl Runtime {
         Ok(info)
     }
 
-    /// Links a compiled component and checks it exports the contract.
+    /// Links a compiled component and checks it exports the contract, in
+    /// one of the versions the host runs.
     fn prepare(&self, component: &Component) -> Result<FlavorComponent, LoadError> {
         let pre = self
             .linker
             .instantiate_pre(component)
             .map_err(|e| LoadError::UnsupportedImport(quote(&one_line(&format!("{e:#}")), 400)))?;
-        let pre = FlavorPre::new(pre).map_err(|e| LoadError::NotAFlavor {
-            expected: FLAVOR_EXPORT,
-            found: format!(
-                "an incompatible version of it ({})",
-                quote(&one_line(&format!("{e:#}")), 400)
+        let pre = match FlavorPre::new(pre.clone()) {
+            Ok(pre) => Pre::Current(pre),
+            Err(e) => Pre::V0_1(
+                v0_1::FlavorPre::new(pre).map_err(|_| LoadError::NotAFlavor {
+                    expected: FLAVOR_EXPORT,
+                    found: format!(
+                        "an incompatible version of it ({})",
+                        quote(&one_line(&format!("{e:#}")), 400)
+                    ),
+                })?,
             ),
-        })?;
+        };
         Ok(FlavorComponent {
             engine: self.engine.clone(),
             watchdog: self.watchdog.clone(),
@@ -177,7 +187,11 @@ impl Runtime {
 /// the contract or imports what the host does not provide.
 fn check_surface(wasm: &[u8]) -> Result<(), LoadError> {
     let surface = Surface::read(wasm).map_err(|e| LoadError::Invalid(quote(&one_line(&e), 400)))?;
-    if !surface.exports.iter().any(|e| e == FLAVOR_EXPORT) {
+    if !surface
+        .exports
+        .iter()
+        .any(|e| FLAVOR_EXPORTS.contains(&e.as_str()))
+    {
         let found: Vec<String> = surface.exports.iter().map(|n| quote(n, 80)).collect();
         return Err(LoadError::NotAFlavor {
             expected: FLAVOR_EXPORT,
@@ -207,7 +221,52 @@ fn check_surface(wasm: &[u8]) -> Result<(), LoadError> {
 pub struct FlavorComponent {
     engine: Engine,
     watchdog: Watchdog,
-    pre: FlavorPre<SandboxState>,
+    pre: Pre,
+}
+
+/// A component linked against the version of the contract it was built for.
+enum Pre {
+    Current(FlavorPre<SandboxState>),
+    V0_1(v0_1::FlavorPre<SandboxState>),
+}
+
+/// An instance of a flavor, speaking one version of the contract.
+enum Instance {
+    Current(Flavor),
+    V0_1(v0_1::Flavor),
+}
+
+impl Pre {
+    async fn instantiate(&self, store: &mut Store<SandboxState>) -> wasmtime::Result<Instance> {
+        Ok(match self {
+            Pre::Current(pre) => Instance::Current(pre.instantiate_async(store).await?),
+            Pre::V0_1(pre) => Instance::V0_1(pre.instantiate_async(store).await?),
+        })
+    }
+}
+
+/// Evaluates `$body` with `$api` bound to the functions of the flavor's
+/// `secrets-manager` interface (`$interface`), or of its `manager`
+/// resource (`$interface.manager()`), in whichever version the instance
+/// speaks. Values cross with `.into()` to and from the current version.
+macro_rules! on_api {
+    ($instance:expr, |$api:ident| $body:expr) => {
+        match $instance {
+            Instance::Current(flavor) => {
+                // The conversions are to the same types here.
+                #[allow(clippy::useless_conversion)]
+                let value = {
+                    let $api = flavor.secman_flavor_secrets_manager();
+                    $body
+                };
+                value
+            }
+            Instance::V0_1(flavor) => {
+                let $api = flavor.secman_flavor_secrets_manager();
+                $body
+            }
+        }
+    };
 }
 
 impl FlavorComponent {
@@ -223,17 +282,17 @@ impl FlavorComponent {
             .map_err(|e| LoadError::BadInfo(format!("{e:#}")))?;
         let flavor = call
             .run("instantiate", async |store| {
-                self.pre.instantiate_async(store).await
+                self.pre.instantiate(store).await
             })
             .await
             .map_err(|e| LoadError::BadInfo(e.to_string()))?;
-        let api = flavor.secman_flavor_secrets_manager();
         // What crosses into the host is capped before it is copied.
         call.fuel = untrusted::MAX_INFO_BYTES.min(call.limits.result);
-        let info = call
+        let info: types::FlavorInfo = on_api!(&flavor, |api| call
             .run("flavor-info", async |store| api.call_info(store).await)
             .await
-            .map_err(|e| LoadError::BadInfo(e.to_string()))?;
+            .map(Into::into))
+        .map_err(|e| LoadError::BadInfo(e.to_string()))?;
         let info = FlavorInfo::from(info);
         untrusted::check_info(&info).map_err(LoadError::BadInfo)?;
         Ok(info)
@@ -254,13 +313,14 @@ impl FlavorComponent {
         })?;
         let flavor = call
             .run("instantiate", async |store| {
-                self.pre.instantiate_async(store).await
+                self.pre.instantiate(store).await
             })
             .await?;
-        let api = flavor.secman_flavor_secrets_manager().manager();
-        let manager = call
-            .run_op("open", async |store| api.call_open(store, options).await)
-            .await?;
+        let manager = on_api!(&flavor, |api| call
+            .run_op("open", async |store| {
+                api.manager().call_open(store, options).await
+            })
+            .await)?;
         Ok(ManagerInstance {
             call,
             flavor,
@@ -272,38 +332,35 @@ impl FlavorComponent {
 /// One opened manager of a flavor, inside its sandbox.
 pub struct ManagerInstance {
     call: Call,
-    flavor: Flavor,
+    flavor: Instance,
     manager: ResourceAny,
 }
 
 impl ManagerInstance {
     /// Stores a new secret.
     pub async fn register_secret(&mut self, secret: &Secret) -> Result<(), FlavorError> {
-        let (secret, api, manager) = (
-            to_wit(secret),
-            self.flavor.secman_flavor_secrets_manager().manager(),
-            self.manager,
-        );
-        self.call
+        let (secret, manager) = (to_wit(secret), self.manager);
+        on_api!(&self.flavor, |api| self
+            .call
             .run_op("register-secret", async |store| {
-                api.call_register_secret(store, manager, &secret).await
+                let secret = secret.clone().into();
+                api.manager()
+                    .call_register_secret(store, manager, &secret)
+                    .await
             })
-            .await?;
-        Ok(())
+            .await)
     }
 
     /// Reads a secret.
     pub async fn get_secret(&mut self, name: &str) -> Result<Secret, FlavorError> {
-        let (api, manager) = (
-            self.flavor.secman_flavor_secrets_manager().manager(),
-            self.manager,
-        );
-        let secret = self
+        let manager = self.manager;
+        let secret: types::Secret = on_api!(&self.flavor, |api| self
             .call
             .run_op("get-secret", async |store| {
-                api.call_get_secret(store, manager, name).await
+                api.manager().call_get_secret(store, manager, name).await
             })
-            .await?;
+            .await
+            .map(Into::into))?;
         untrusted::check_secret(name, secret.name, secret.schema, secret.values)
             .map_err(|why| self.call.bad_answer(&why))
     }
@@ -311,16 +368,13 @@ impl ManagerInstance {
     /// The names of all secrets, sorted, and a note on the names the
     /// flavor listed that are not secret names secman can address.
     pub async fn list_secrets(&mut self) -> Result<(Vec<String>, Option<String>), FlavorError> {
-        let (api, manager) = (
-            self.flavor.secman_flavor_secrets_manager().manager(),
-            self.manager,
-        );
-        let names = self
+        let manager = self.manager;
+        let names = on_api!(&self.flavor, |api| self
             .call
             .run_op("get-all-secret-keys", async |store| {
-                api.call_get_all_secret_keys(store, manager).await
+                api.manager().call_get_all_secret_keys(store, manager).await
             })
-            .await?;
+            .await)?;
         let (mut names, skipped) = untrusted::check_names(names);
         names.sort_unstable();
         names.dedup();
@@ -329,45 +383,40 @@ impl ManagerInstance {
 
     /// Replaces the content of an existing secret.
     pub async fn update_secret(&mut self, secret: &Secret) -> Result<(), FlavorError> {
-        let (secret, api, manager) = (
-            to_wit(secret),
-            self.flavor.secman_flavor_secrets_manager().manager(),
-            self.manager,
-        );
-        self.call
+        let (secret, manager) = (to_wit(secret), self.manager);
+        on_api!(&self.flavor, |api| self
+            .call
             .run_op("update-secret", async |store| {
-                api.call_update_secret(store, manager, &secret).await
+                let secret = secret.clone().into();
+                api.manager()
+                    .call_update_secret(store, manager, &secret)
+                    .await
             })
-            .await?;
-        Ok(())
+            .await)
     }
 
     /// Deletes a secret.
     pub async fn delete_secret(&mut self, name: &str) -> Result<(), FlavorError> {
-        let (api, manager) = (
-            self.flavor.secman_flavor_secrets_manager().manager(),
-            self.manager,
-        );
-        self.call
+        let manager = self.manager;
+        on_api!(&self.flavor, |api| self
+            .call
             .run_op("delete-secret", async |store| {
-                api.call_delete_secret(store, manager, name).await
+                api.manager().call_delete_secret(store, manager, name).await
             })
-            .await?;
-        Ok(())
+            .await)
     }
 
     /// Deletes every secret in the manager's scope.
     pub async fn delete_all_secrets(&mut self, force: bool) -> Result<(), FlavorError> {
-        let (api, manager) = (
-            self.flavor.secman_flavor_secrets_manager().manager(),
-            self.manager,
-        );
-        self.call
+        let manager = self.manager;
+        on_api!(&self.flavor, |api| self
+            .call
             .run_op("delete-all-secrets", async |store| {
-                api.call_delete_all_secrets(store, manager, force).await
+                api.manager()
+                    .call_delete_all_secrets(store, manager, force)
+                    .await
             })
-            .await?;
-        Ok(())
+            .await)
     }
 
     /// What the flavor printed so far: (stdout, stderr).
@@ -460,14 +509,15 @@ impl Call {
 
     /// Runs one operation of the contract: a trap or the flavor's own
     /// error becomes a [`FlavorError`].
-    async fn run_op<T>(
+    async fn run_op<T, E: Into<types::Error>>(
         &mut self,
         operation: &'static str,
-        call: impl AsyncFnOnce(&mut Store<SandboxState>) -> wasmtime::Result<Result<T, types::Error>>,
+        call: impl AsyncFnOnce(&mut Store<SandboxState>) -> wasmtime::Result<Result<T, E>>,
     ) -> Result<T, FlavorError> {
-        self.run(operation, call)
-            .await?
-            .map_err(|error| self.outbound_failure().unwrap_or_else(|| error.into()))
+        self.run(operation, call).await?.map_err(|error| {
+            self.outbound_failure()
+                .unwrap_or_else(|| error.into().into())
+        })
     }
 
     /// What the outgoing-HTTP policy stopped during the call: it explains

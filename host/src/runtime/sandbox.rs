@@ -3,7 +3,8 @@
 //! A flavor starts with nothing: no files, no environment, no sockets, no
 //! name lookup, closed stdin, no outgoing HTTP. [`SandboxSpec`] adds back
 //! what the user granted (a storage folder, some environment variables,
-//! some hosts) and the manager's own endpoints. Its output is
+//! read-only copies of some files, some hosts) and the manager's own
+//! endpoints. Its output is
 //! captured and capped instead of reaching the terminal, its memory is
 //! budgeted across all of its linear memories, and each call has a deadline.
 
@@ -17,7 +18,8 @@ use wasmtime::{ResourceLimiter, Store};
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
-use super::bindings::{Level, secman::flavor};
+use super::bindings::{Level, log, types};
+use super::files::{self, GrantedFiles};
 use super::outbound::{Endpoint, HostPattern, MAX_RESPONSE_BODY, OutboundPolicy, Refusal};
 use super::output::CappedOutput;
 use super::untrusted::escape;
@@ -68,6 +70,10 @@ pub struct SandboxSpec {
     pub storage_on_host: Option<PathBuf>,
     /// Environment variables the flavor sees.
     pub env: Vec<(String, String)>,
+    /// Files it reads, as `capabilities.files` names them, given read-only.
+    pub files: Vec<String>,
+    /// secman's own folders: no granted file may be inside one.
+    pub private: Vec<PathBuf>,
     /// Hosts it may send HTTPS requests to.
     pub hosts: Vec<HostPattern>,
     /// The manager's own endpoints, reachable as configured.
@@ -102,6 +108,8 @@ pub struct SandboxState {
     log: FlavorLog,
     stdout: CappedOutput,
     stderr: CappedOutput,
+    /// The copies of its granted files, removed with the sandbox.
+    _files: GrantedFiles,
 }
 
 impl SandboxState {
@@ -136,10 +144,13 @@ impl SandboxSpec {
     pub fn build_store(&self, engine: &wasmtime::Engine) -> Result<Store<SandboxState>> {
         let stdout = CappedOutput::new(self.limits.output);
         let stderr = CappedOutput::new(self.limits.output);
+        let private: Vec<&std::path::Path> = self.private.iter().map(PathBuf::as_path).collect();
+        let files = files::copy_granted(&self.flavor, &self.files, &private)?;
         let mut wasi = WasiCtxBuilder::new();
         wasi.stdout(stdout.clone())
             .stderr(stderr.clone())
             .envs(&self.env)
+            .envs(&files.env)
             .max_random_size(MAX_RANDOM_BYTES)
             // A CLI runs one call at a time: do file I/O on this thread
             // rather than hop to a blocking pool (tens of microseconds per
@@ -154,6 +165,10 @@ impl SandboxSpec {
             let host_path = self.storage_on_host.as_ref().unwrap_or(dir);
             wasi.preopened_dir(host_path, guest_path, FsPerms::ReadWrite)
                 .map_err(|e| anyhow!("cannot open storage folder {}: {e}", dir.display()))?;
+        }
+        for (copy, inside) in &files.mounts {
+            wasi.preopened_dir(copy, inside, FsPerms::ReadOnly)
+                .map_err(|e| anyhow!("cannot give the flavor the files in {inside}: {e}"))?;
         }
         // What a flavor can make the host hold, beyond its own memory: a
         // handle per resource (streams, HTTP fields, requests), and header
@@ -179,6 +194,7 @@ impl SandboxSpec {
             },
             stdout,
             stderr,
+            _files: files,
         };
         let mut store = Store::new(engine, state);
         store.limiter(|state| &mut state.budget);
@@ -270,9 +286,9 @@ struct FlavorLog {
     remaining: usize,
 }
 
-impl flavor::types::Host for SandboxState {}
+impl types::Host for SandboxState {}
 
-impl flavor::log::Host for SandboxState {
+impl log::Host for SandboxState {
     fn log(&mut self, level: Level, message: String) {
         let log = &mut self.log;
         let level = match level {

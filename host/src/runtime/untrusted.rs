@@ -18,6 +18,7 @@
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::files::{FileAsk, MAX_FILES};
 use super::info::{FlavorInfo, OptionKind, RESERVED_OPTIONS, is_flavor_name};
 use super::outbound::HostPattern;
 use crate::secret::{Secret, validate_name};
@@ -244,6 +245,15 @@ pub fn check_info(info: &FlavorInfo) -> Result<(), String> {
                 quote(var, 80)
             ));
         }
+    }
+    if asked.files.len() > MAX_FILES {
+        return Err(format!(
+            "it asks for {} files, over the {MAX_FILES} secman takes",
+            asked.files.len()
+        ));
+    }
+    for file in &asked.files {
+        FileAsk::parse(file).map_err(|e| format!("it asks for a file it cannot have: {e}"))?;
     }
     Ok(())
 }
@@ -481,6 +491,7 @@ mod tests {
                 outbound_hosts: vec!["*.example.com".into()],
                 environment: vec!["TOKEN".into()],
                 storage: true,
+                files: vec!["$KEY_FILE".into(), "~/.config/tool/credentials".into()],
             },
             scoped: false,
         }
@@ -558,6 +569,24 @@ mod tests {
         let mut hosts = info();
         hosts.capabilities.outbound_hosts = vec!["a.example.com".into(); MAX_ASKS + 1];
         assert!(check_info(&hosts).is_err());
+        let mut files = info();
+        files.capabilities.files = vec!["~/.aws/config".into(); MAX_FILES + 1];
+        assert!(check_info(&files).unwrap_err().contains("files"));
+    }
+
+    #[test]
+    fn files_outside_the_three_forms_are_refused() {
+        for bad in [
+            "~/.ssh/../.ssh/id_rsa",
+            "id_rsa",
+            "~/a\u{202e}b",
+            "$HOME/.ssh",
+        ] {
+            let mut asks = info();
+            asks.capabilities.files = vec![bad.into()];
+            let err = check_info(&asks).unwrap_err();
+            assert!(err.contains("a file it cannot have"), "{bad}: {err}");
+        }
     }
 
     #[test]

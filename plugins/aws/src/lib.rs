@@ -48,6 +48,7 @@ impl Flavor for Aws {
                     "AWS_SESSION_TOKEN".into(),
                 ],
                 storage: false,
+                files: vec![],
             },
             scoped: true,
         }

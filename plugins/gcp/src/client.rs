@@ -3,11 +3,12 @@
 
 use std::collections::BTreeMap;
 
+use crate::auth::Credentials;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use secman_sdk::Error;
-use secman_sdk::http::{self, HeaderValue, Method, Request, Response, StatusCode, header};
+use secman_sdk::http::{self, Method, Request, Response, StatusCode, header};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -50,27 +51,19 @@ impl Listed {
 pub struct SecretManager {
     /// `<endpoint>/v1/projects/<project>/secrets`.
     base: String,
-    /// `Bearer <token>`, or nothing for an emulator that takes anonymous
-    /// requests.
-    authorization: Option<HeaderValue>,
+    /// Where the `Authorization` header comes from.
+    credentials: Credentials,
 }
 
 impl SecretManager {
-    /// A client for `project` at `endpoint` (or Google's own), sending
-    /// `token` when there is one.
-    pub fn new(endpoint: Option<&str>, project: &str, token: Option<&str>) -> Result<Self, Error> {
+    /// A client for `project` at `endpoint` (or Google's own),
+    /// authenticated by `credentials`.
+    pub fn new(endpoint: Option<&str>, project: &str, credentials: Credentials) -> Self {
         let endpoint = endpoint.map_or(DEFAULT_ENDPOINT, |e| e.trim_end_matches('/'));
-        let authorization = token
-            .map(|token| {
-                HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
-                    Error::Denied("the Google access token holds characters no token has".into())
-                })
-            })
-            .transpose()?;
-        Ok(SecretManager {
+        SecretManager {
             base: format!("{endpoint}/v1/projects/{project}/secrets"),
-            authorization,
-        })
+            credentials,
+        }
     }
 
     /// Creates secret `id` with `labels` and automatic replication, with no
@@ -218,8 +211,8 @@ impl SecretManager {
         if !body.is_empty() {
             request = request.header(header::CONTENT_TYPE, "application/json");
         }
-        if let Some(authorization) = &self.authorization {
-            request = request.header(header::AUTHORIZATION, authorization.clone());
+        if let Some(authorization) = self.credentials.authorization()? {
+            request = request.header(header::AUTHORIZATION, authorization);
         }
         request
             .body(body)

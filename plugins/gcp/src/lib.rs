@@ -11,20 +11,18 @@
 //! `nextPageToken` to the end and matches labels and ids exactly, since
 //! servers differ in how they read filters.
 
+mod auth;
 mod client;
 mod legacy;
 mod names;
 mod scoped;
 
+use auth::Credentials;
 use client::SecretManager;
 use secman_sdk::{
     Capabilities, Error, Flavor, FlavorInfo, Manager, ManagerApi, OptionSpec, Options, Scope,
     Secret,
 };
-
-/// The variable holding a ready access token, as Terraform's Google
-/// provider takes it.
-const TOKEN_VARIABLE: &str = "GOOGLE_OAUTH_ACCESS_TOKEN";
 
 struct Gcp;
 
@@ -44,11 +42,31 @@ impl Flavor for Gcp {
                     false,
                 )
                 .endpoint_url(),
+                OptionSpec::new(
+                    "token_endpoint",
+                    "Where a key file's token is asked for, if not Google's (its token_uri)",
+                    false,
+                )
+                .endpoint_url(),
+                OptionSpec::new(
+                    "metadata_server",
+                    "On GCE or GKE: take the machine's token from its metadata server",
+                    false,
+                )
+                .with_default("http://metadata.google.internal")
+                .endpoint_url(),
             ],
             capabilities: Capabilities {
-                outbound_hosts: vec!["secretmanager.googleapis.com".into()],
-                environment: vec![TOKEN_VARIABLE.into()],
+                outbound_hosts: vec![
+                    "secretmanager.googleapis.com".into(),
+                    "oauth2.googleapis.com".into(),
+                ],
+                environment: vec![auth::TOKEN_VARIABLE.into()],
                 storage: false,
+                files: vec![
+                    format!("${}", auth::KEY_FILE_VARIABLE),
+                    format!("~/{}", auth::ADC_FILE),
+                ],
             },
             scoped: true,
         }
@@ -80,8 +98,8 @@ impl ManagerApi for GcpManager {
         let project = options.require("project_id")?;
         names::check_project(project)?;
         let endpoint = options.get("endpoint");
-        let token = access_token(endpoint.is_some())?;
-        let client = SecretManager::new(endpoint, project, token.as_deref())?;
+        let credentials = Credentials::find(&options, endpoint.is_some())?;
+        let client = SecretManager::new(endpoint, project, credentials);
         let layout: Box<dyn Layout> = if scope.is_scoped() {
             Box::new(scoped::Scoped::new(client, scope))
         } else {
@@ -115,19 +133,6 @@ impl ManagerApi for GcpManager {
             return Err(Error::Invalid("deleting all secrets needs force".into()));
         }
         self.layout.delete_all()
-    }
-}
-
-/// The access token to send: the one in `GOOGLE_OAUTH_ACCESS_TOKEN`, or
-/// none for an emulator (`anonymous`), which takes requests without one.
-fn access_token(anonymous: bool) -> Result<Option<String>, Error> {
-    match std::env::var(TOKEN_VARIABLE) {
-        Ok(token) if !token.is_empty() => Ok(Some(token)),
-        _ if anonymous => Ok(None),
-        _ => Err(Error::Denied(format!(
-            "no Google credentials: set {TOKEN_VARIABLE} in secman's environment, e.g. to the \
-             output of `gcloud auth print-access-token`"
-        ))),
     }
 }
 

@@ -55,6 +55,7 @@ impl Flavor for Local {
                 outbound_hosts: vec![],
                 environment: vec![],
                 storage: true,
+                files: vec![],
             },
             scoped: false,
         }

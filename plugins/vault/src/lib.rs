@@ -61,6 +61,7 @@ impl Flavor for VaultFlavor {
                 outbound_hosts: vec![],
                 environment: vec![TOKEN_VARIABLE.into()],
                 storage: false,
+                files: vec![],
             },
             scoped: true,
         }

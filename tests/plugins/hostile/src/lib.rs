@@ -55,6 +55,8 @@ impl Flavor for Hostile {
     /// `04`: 300,000 options.
     /// `05`: a host pattern covering a whole public suffix.
     /// `06`: loopback hosts at the test's port, by address and by name.
+    /// `07`: files: the one `$HOSTILE_KEY_FILE` names, and
+    ///       `~/.aws/credentials`.
     fn info() -> FlavorInfo {
         let mut info = FlavorInfo {
             name: "hostile".into(),
@@ -68,6 +70,7 @@ impl Flavor for Hostile {
                 outbound_hosts: vec![],
                 environment: vec!["HOSTILE_GRANTED".into()],
                 storage: true,
+                files: vec![],
             },
             scoped: false,
         };
@@ -101,6 +104,10 @@ impl Flavor for Hostile {
                     format!("localhost:{port}"),
                     "api.example.com".into(),
                 ]
+            }
+            "07" => {
+                info.capabilities.files =
+                    vec!["$HOSTILE_KEY_FILE".into(), "~/.aws/credentials".into()]
             }
             _ => {}
         }

@@ -25,6 +25,7 @@ impl Guest for Flavor {
                 outbound_hosts: vec![],
                 environment: vec![],
                 storage: false,
+                files: vec![],
             },
             scoped: false,
         }
