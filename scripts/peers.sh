@@ -67,7 +67,7 @@ wait_for_port() {
 start_moto() {
     local port log=$peers_logs/moto.log
     port=$(free_port)
-    INITIAL_NO_AUTH_ACTION_COUNT=3 "$(dirname "$SECMAN_TEST_PYTHON")/moto_server" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
+    INITIAL_NO_AUTH_ACTION_COUNT=8 "$(dirname "$SECMAN_TEST_PYTHON")/moto_server" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
     peers_pids+=($!)
     wait_for_port "$port" moto "$log"
     export SECMAN_TEST_MOTO_URL=http://127.0.0.1:$port

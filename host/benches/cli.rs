@@ -43,6 +43,7 @@ fn main() {
     if std::env::args().any(|arg| arg == "warm") {
         return;
     }
+    run_beside_get(&home, &cache);
     if let Some(baseline) = std::env::var_os("SECMAN_BENCH_BASELINE") {
         beside_baseline(Path::new(&baseline), dir.path());
     }
@@ -97,6 +98,7 @@ fn main() {
     in_process(&home, &cache);
     examples_beside_local(dir.path(), &cache);
     aws_beside_awscli(dir.path(), &cache);
+    copy_beside_boto3(dir.path(), &cache);
     gcp_beside_google_client(dir.path(), &cache);
     vault_beside_bao(dir.path(), &cache);
 }
@@ -230,27 +232,22 @@ fn pyyaml_beside(store: &Path) {
 /// `secret get` through the aws flavor against moto, beside awscli's
 /// `get-secret-value` of the same secret on the same server.
 fn aws_beside_awscli(dir: &Path, cache: &Path) {
-    let (Ok(moto), Ok(python), Ok(key), Ok(secret)) = (
-        std::env::var("SECMAN_TEST_MOTO_URL"),
-        std::env::var("SECMAN_TEST_PYTHON"),
-        std::env::var("SECMAN_TEST_AWS_ACCESS_KEY_ID"),
-        std::env::var("SECMAN_TEST_AWS_SECRET_ACCESS_KEY"),
-    ) else {
-        println!("aws: skipped, moto is not running (use scripts/bench.sh)");
+    let Some(Moto {
+        url: moto,
+        python,
+        credentials,
+    }) = Moto::running("aws")
+    else {
         return;
     };
     let home = dir.join("aws");
-    let credentials = [
-        ("AWS_ACCESS_KEY_ID", key.as_str()),
-        ("AWS_SECRET_ACCESS_KEY", secret.as_str()),
-    ];
     let secman = |args: &[&str]| {
         let mut command = Command::new(SECMAN);
         command
             .args(args)
             .env("SECMAN_HOME", &home)
             .env("SECMAN_CACHE_DIR", cache)
-            .envs(credentials);
+            .envs(credentials.clone());
         command
     };
     let name = format!("bench{}", std::process::id());
@@ -298,7 +295,7 @@ fn aws_beside_awscli(dir: &Path, cache: &Path) {
                 &aws_name,
             ])
             .args(["--endpoint-url", &moto, "--region", "eu-west-1"])
-            .envs(credentials);
+            .envs(credentials.clone());
         timed(command)
     });
     compare(
@@ -308,6 +305,113 @@ fn aws_beside_awscli(dir: &Path, cache: &Path) {
             &theirs,
         ),
         10.0,
+    );
+}
+
+/// moto as `scripts/peers.sh` started it, and the keys it accepts.
+struct Moto {
+    url: String,
+    python: String,
+    credentials: [(&'static str, String); 2],
+}
+
+impl Moto {
+    /// moto, if it runs; else says that `what` is skipped.
+    fn running(what: &str) -> Option<Moto> {
+        let var = |name: &str| std::env::var(name).ok();
+        let found = Some(Moto {
+            url: var("SECMAN_TEST_MOTO_URL")?,
+            python: var("SECMAN_TEST_PYTHON")?,
+            credentials: [
+                ("AWS_ACCESS_KEY_ID", var("SECMAN_TEST_AWS_ACCESS_KEY_ID")?),
+                (
+                    "AWS_SECRET_ACCESS_KEY",
+                    var("SECMAN_TEST_AWS_SECRET_ACCESS_KEY")?,
+                ),
+            ],
+        });
+        if found.is_none() {
+            println!("{what}: skipped, moto is not running (use scripts/bench.sh)");
+        }
+        found
+    }
+}
+
+/// `secman run --secret db -- true` beside a warm `secret get db`,
+/// interleaved: what `run` adds before its command starts (the exec of
+/// `true` included).
+fn run_beside_get(home: &Path, cache: &Path) {
+    let (mut gets, mut runs) = (Vec::new(), Vec::new());
+    for round in 0..=100 {
+        let get = run(home, cache, &["secret", "get", "db"]);
+        let started = run(home, cache, &["run", "--secret", "db", "--", "true"]);
+        if round > 0 {
+            gets.push(get);
+            runs.push(started);
+        }
+    }
+    report("warm `secret get db` (interleaved)", &gets, "");
+    report("`secman run --secret db -- true` (interleaved)", &runs, "");
+    println!(
+        "`secman run` adds {:.2} ms over a warm `secret get`, exec of `true` included \
+         (target: at most 5 ms)",
+        ms(median(&runs)) - ms(median(&gets))
+    );
+}
+
+/// `secret copy --all` of 1,000 secrets from a local store to AWS (moto),
+/// beside a boto3 script making the same `create_secret` calls against the
+/// same server, three of each, interleaved.
+fn copy_beside_boto3(dir: &Path, cache: &Path) {
+    let Some(Moto {
+        url: moto,
+        python,
+        credentials,
+    }) = Moto::running("copy")
+    else {
+        return;
+    };
+    let store = local_store(dir, cache, 1_000);
+    let endpoint = format!("endpoint_url={moto}");
+    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    for round in 0..3 {
+        let namespace = format!("copy{}x{round}", std::process::id());
+        let mut register = Command::new(SECMAN);
+        register
+            .args(["manager", "register", &namespace, "--flavor", "aws"])
+            .args(["--scope", "namespace", "--namespace", &namespace])
+            .args(["--option", "region_name=eu-west-1", "--option", &endpoint])
+            .env("SECMAN_HOME", &store.home)
+            .env("SECMAN_CACHE_DIR", cache);
+        timed(register);
+        let mut copy = Command::new(SECMAN);
+        copy.args([
+            "secret", "copy", "--all", "--from", "big", "--to", &namespace,
+        ])
+        .env("SECMAN_HOME", &store.home)
+        .env("SECMAN_CACHE_DIR", cache)
+        .envs(credentials.clone());
+        ours.push(timed(copy));
+        let mut boto3 = Command::new(&python);
+        boto3
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/peers/boto3_create_many.py"))
+            .args([&moto, "eu-west-1", &format!("boto3/{namespace}/"), "1000"])
+            .envs(credentials.clone());
+        theirs.push(timed(boto3));
+    }
+    report(
+        "`secret copy --all` of 1,000 secrets, local to aws (moto)",
+        &ours,
+        "target: no slower than boto3",
+    );
+    report(
+        "boto3: the same 1,000 `create_secret` calls (one process)",
+        &theirs,
+        "the peer",
+    );
+    println!(
+        "copy: secman's median is {:.2} times boto3's",
+        ms(median(&ours)) / ms(median(&theirs))
     );
 }
 

@@ -19,6 +19,7 @@ use std::io::{self, Write};
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Component, Path, PathBuf};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -103,6 +104,7 @@ impl Home {
             return Ok(FileLock {
                 _file: None,
                 state: true,
+                exclusive: None,
             });
         }
         let acquired = create_private_dir(&self.root)
@@ -124,12 +126,31 @@ impl Home {
     ///
     /// Lock files live in the home, not in the storage folder: the folder
     /// may be a user's (a ZenML store), and a flavor must not reach its lock.
+    ///
+    /// A folder this process already holds exclusively is granted again at
+    /// once (two managers of one folder in one command, such as `secret
+    /// copy`, which takes its destination's lock first); the first hold
+    /// must outlive the others.
     pub fn lock_storage(&self, storage: &Path, mode: LockMode) -> Result<FileLock> {
         let locks = self.root.join("locks");
         create_private_dir(&locks)?;
         let digest = Sha256::digest(storage.as_os_str().as_encoded_bytes());
         let name: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
-        FileLock::acquire(&locks.join(format!("{name}.lock")), mode)
+        let path = locks.join(format!("{name}.lock"));
+        let mut held = EXCLUSIVE.lock().unwrap_or_else(|e| e.into_inner());
+        if held.contains(&path) {
+            return Ok(FileLock {
+                _file: None,
+                state: false,
+                exclusive: None,
+            });
+        }
+        let mut lock = FileLock::acquire(&path, mode)?;
+        if mode == LockMode::Exclusive {
+            held.push(path.clone());
+            lock.exclusive = Some(path);
+        }
+        Ok(lock)
     }
 
     /// Opens `folder` as the storage of a manager whose own storage folder
@@ -291,15 +312,25 @@ pub struct FileLock {
     _file: Option<File>,
     /// Whether this is (a hold of) the state lock.
     state: bool,
+    /// The storage lock file this holds exclusively.
+    exclusive: Option<PathBuf>,
 }
 
 /// How many holds of the state lock this process has.
 static STATE_LOCKS: AtomicUsize = AtomicUsize::new(0);
+/// The storage lock files this process holds exclusively.
+static EXCLUSIVE: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
 impl Drop for FileLock {
     fn drop(&mut self) {
         if self.state {
             STATE_LOCKS.fetch_sub(1, Ordering::SeqCst);
+        }
+        if let Some(path) = self.exclusive.take() {
+            EXCLUSIVE
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .retain(|held| *held != path);
         }
     }
 }
@@ -322,6 +353,7 @@ impl FileLock {
         Ok(FileLock {
             _file: Some(file),
             state: false,
+            exclusive: None,
         })
     }
 }

@@ -13,7 +13,7 @@ use std::process::Command;
 use serde_json::{Value, json};
 
 use crate::http_stub::HttpStub;
-use crate::support::{Run, TestHome, peer, peer_json, peer_script, python};
+use crate::support::{PeerServer, Run, TestHome, get_json, peer, peer_json};
 
 fn moto() -> String {
     peer("SECMAN_TEST_MOTO_URL")
@@ -504,22 +504,10 @@ fn an_https_endpoint_must_present_a_trusted_certificate() {
         "{}",
         String::from_utf8_lossy(&made.stderr)
     );
-    let mut server = Command::new(python())
-        .arg(peer_script("tls_server.py"))
-        .args([&cert, &key])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut port = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(server.stdout.take().unwrap()),
-        &mut port,
-    )
-    .unwrap();
-    stub_manager(&home, &format!("https://127.0.0.1:{}", port.trim()));
+    let server = PeerServer::start("tls_server.py", &[&cert, &key]);
+    stub_manager(&home, &format!("https://127.0.0.1:{}", server.port));
     let run = stub_get(&home, &[]);
-    server.kill().unwrap();
-    server.wait().unwrap();
+    drop(server);
     let err = run.fails(1).stderr;
     assert!(
         err.contains("https://127.0.0.1") && err.contains("TLS"),
@@ -537,4 +525,191 @@ fn the_aws_flavor_passes_the_conformance_suite_against_moto() {
         report.contains("ok    a 1 MiB value, or `invalid`: invalid\n"),
         "{report}"
     );
+}
+
+/// `secman ARGS` as a user who keeps credentials in `~/.aws`, not in the
+/// environment, with `AWS_PROFILE` = `profile`.
+fn with_profile(home: &TestHome, profile: Option<&str>, args: &[&str]) -> Run {
+    let mut cmd = home.command(args);
+    cmd.env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY");
+    match profile {
+        Some(profile) => cmd.env("AWS_PROFILE", profile),
+        None => cmd.env_remove("AWS_PROFILE"),
+    };
+    Run::from(cmd.output().unwrap())
+}
+
+#[test]
+fn credentials_come_from_the_shared_files_and_a_profile_assumes_its_role_through_sts() {
+    let home = TestHome::new();
+    let u = home.unique();
+    let aws = home.user_home().join(".aws");
+    std::fs::create_dir_all(&aws).unwrap();
+    let (key, secret) = (
+        peer("SECMAN_TEST_AWS_ACCESS_KEY_ID"),
+        peer("SECMAN_TEST_AWS_SECRET_ACCESS_KEY"),
+    );
+    let (assumer_key, assumer_secret) = (
+        peer("SECMAN_TEST_AWS_ASSUMER_KEY_ID"),
+        peer("SECMAN_TEST_AWS_ASSUMER_SECRET"),
+    );
+    std::fs::write(
+        aws.join("credentials"),
+        format!(
+            "[default]\naws_access_key_id = {key}\naws_secret_access_key = {secret}\n\n\
+             [assumer]\naws_access_key_id = {assumer_key}\n\
+             aws_secret_access_key = {assumer_secret}\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        aws.join("config"),
+        format!(
+            "[default]\nregion = us-east-1\n\n[profile deploy]\nrole_arn = {}\n\
+             source_profile = assumer\nrole_session_name = secman-test\n\n\
+             [profile tool]\ncredential_process = /usr/bin/get-keys\n",
+            peer("SECMAN_TEST_AWS_ROLE_ARN")
+        ),
+    )
+    .unwrap();
+    let sts = format!("sts_endpoint_url={}", moto());
+    aws_manager(
+        &home,
+        "prod",
+        "us-east-1",
+        &["--scope", "global", "--option", &sts],
+    );
+
+    // The default profile's static keys.
+    let first = format!("first{u}");
+    with_profile(
+        &home,
+        None,
+        &["secret", "register", &first, "k=v", "-m", "prod"],
+    )
+    .ok();
+    let described = boto3(
+        "us-east-1",
+        "describe_secret",
+        json!({"SecretId": format!("zenml/global/{first}")}),
+    );
+    assert_eq!(described["Name"], format!("zenml/global/{first}"));
+
+    // The assumer alone may not touch Secrets Manager...
+    let run = with_profile(&home, Some("assumer"), &["secret", "list", "-m", "prod"]).fails(5);
+    assert!(run.stderr.contains("profile `assumer`"), "{}", run.stderr);
+    assert!(!run.stderr.contains(&assumer_secret), "{}", run.stderr);
+    // ...but the role it assumes may: STS's keys signed these calls.
+    let second = format!("second{u}");
+    with_profile(
+        &home,
+        Some("deploy"),
+        &["secret", "register", &second, "k=w", "-m", "prod"],
+    )
+    .ok();
+    let got = with_profile(
+        &home,
+        Some("deploy"),
+        &["secret", "get", &second, "-k", "k", "-m", "prod"],
+    );
+    assert_eq!(got.ok().stdout, "w\n");
+    let listed = with_profile(&home, Some("deploy"), &["secret", "list", "-m", "prod"]).ok();
+    assert!(listed.stdout.contains(&first) && listed.stdout.contains(&second));
+
+    // What cannot work says why.
+    let run = with_profile(&home, Some("nosuch"), &["secret", "list", "-m", "prod"]).fails(2);
+    assert!(run.stderr.contains("profile `nosuch`"), "{}", run.stderr);
+    let run = with_profile(&home, Some("tool"), &["secret", "list", "-m", "prod"]).fails(5);
+    assert!(run.stderr.contains("credential_process"), "{}", run.stderr);
+
+    // AWS_SHARED_CREDENTIALS_FILE takes the place of ~/.aws/credentials.
+    let elsewhere = home.path().join("elsewhere");
+    std::fs::write(
+        &elsewhere,
+        format!("[default]\naws_access_key_id = {key}\naws_secret_access_key = {secret}\n"),
+    )
+    .unwrap();
+    std::fs::remove_file(aws.join("credentials")).unwrap();
+    let run = with_profile(&home, None, &["secret", "list", "-m", "prod"]).fails(5);
+    assert!(
+        run.stderr.contains("no aws_access_key_id"),
+        "{}",
+        run.stderr
+    );
+    let mut cmd = home.command(&["secret", "get", &first, "-k", "k", "-m", "prod"]);
+    cmd.env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env("AWS_SHARED_CREDENTIALS_FILE", &elsewhere);
+    assert_eq!(Run::from(cmd.output().unwrap()).ok().stdout, "v\n");
+}
+
+#[test]
+fn instance_and_container_credentials_are_asked_for_only_where_the_manager_names_them() {
+    let home = TestHome::new();
+    let u = home.unique();
+    let server = PeerServer::start(
+        "aws_metadata_server.py",
+        &[
+            peer("SECMAN_TEST_AWS_ACCESS_KEY_ID"),
+            peer("SECMAN_TEST_AWS_SECRET_ACCESS_KEY"),
+        ],
+    );
+    let url = server.url();
+    let seen = || -> Vec<String> { get_json(&format!("{url}/seen")) };
+
+    // Not named: nothing is asked, and the error says how to name it.
+    aws_manager(&home, "plain", "us-east-1", &["--scope", "global"]);
+    let run = with_profile(&home, None, &["secret", "list", "-m", "plain"]).fails(5);
+    assert!(
+        run.stderr.contains("instance_metadata_url"),
+        "{}",
+        run.stderr
+    );
+    assert!(seen().is_empty());
+
+    // IMDSv2: a session token first, then the role and its credentials.
+    let imds = format!("instance_metadata_url={url}");
+    aws_manager(
+        &home,
+        "ec2",
+        "us-east-1",
+        &["--scope", "global", "--option", &imds],
+    );
+    let name = format!("ec2{u}");
+    with_profile(
+        &home,
+        None,
+        &["secret", "register", &name, "k=v", "-m", "ec2"],
+    )
+    .ok();
+    assert_eq!(
+        seen(),
+        [
+            "PUT /latest/api/token",
+            "GET /latest/meta-data/iam/security-credentials/",
+            "GET /latest/meta-data/iam/security-credentials/secman-role",
+        ]
+    );
+
+    // A container's endpoint, with the task's relative URI and token.
+    let ecs = format!("container_credentials_url={url}");
+    aws_manager(
+        &home,
+        "ecs",
+        "us-east-1",
+        &["--scope", "global", "--option", &ecs],
+    );
+    let mut cmd = home.command(&["secret", "get", &name, "-k", "k", "-m", "ecs"]);
+    cmd.env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env(
+            "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+            "/v2/credentials/task-1",
+        )
+        .env("AWS_CONTAINER_AUTHORIZATION_TOKEN", "container-token");
+    let got = Run::from(cmd.output().unwrap());
+    let asked = seen();
+    assert_eq!(got.ok().stdout, "v\n");
+    assert_eq!(asked.last().unwrap(), "GET /v2/credentials/task-1");
 }

@@ -13,7 +13,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use serde_json::{Value, json};
 
 use crate::http_stub::HttpStub;
-use crate::support::{Run, TestHome, peer, peer_json, python};
+use crate::support::{PeerServer, Run, TestHome, get_json, peer, peer_json};
 
 /// drongo behind the layer that behaves as Google does.
 fn layer() -> String {
@@ -373,15 +373,7 @@ fn a_token_is_sent_as_bearer_and_a_wrong_one_is_denied() {
     };
     let token = format!("ya29.token-{}", home.unique());
     with_token(&token, &["secret", "register", "db", "k=v", "-m", "prod"]).ok();
-    let seen: Vec<String> = serde_json::from_slice(
-        &Command::new(python())
-            .args(["-c", "import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1]).read().decode())"])
-            .arg(format!("{}/layer/tokens", layer()))
-            .output()
-            .unwrap()
-            .stdout,
-    )
-    .unwrap();
+    let seen: Vec<String> = get_json(&format!("{}/layer/tokens", layer()));
     assert!(seen.contains(&token), "{seen:?}");
 
     let wrong = "ya29.invalid-token";
@@ -488,8 +480,7 @@ fn a_payload_that_does_not_match_its_checksum_is_refused() {
 /// (`tests/peers/google_token_server.py`), for a service account whose key
 /// pair openssl made.
 struct GoogleAuth {
-    server: std::process::Child,
-    url: String,
+    server: PeerServer,
     /// The service account's private key, PKCS#8 PEM as Google writes it.
     private_key: String,
 }
@@ -508,29 +499,24 @@ impl GoogleAuth {
             .output()
             .expect("cannot run openssl");
         assert!(made.status.success(), "{made:?}");
-        let mut server = Command::new(python())
-            .arg(crate::support::peer_script("google_token_server.py"))
-            .arg(&public)
-            .arg(REFRESH_TOKEN)
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut port = String::new();
-        std::io::BufRead::read_line(
-            &mut std::io::BufReader::new(server.stdout.take().unwrap()),
-            &mut port,
-        )
-        .unwrap();
+        let server = PeerServer::start(
+            "google_token_server.py",
+            &[public.as_os_str(), REFRESH_TOKEN.as_ref()],
+        );
         GoogleAuth {
             server,
-            url: format!("http://127.0.0.1:{}", port.trim()),
             private_key,
         }
     }
 
+    /// `http://127.0.0.1:PORT` of the token endpoint and metadata server.
+    fn url(&self) -> String {
+        self.server.url()
+    }
+
     /// The tokens issued so far: (how, token).
     fn issued(&self) -> Vec<(String, String)> {
-        get_json(&format!("{}/issued", self.url))
+        get_json(&format!("{}/issued", self.url()))
     }
 
     /// A service account's key file, signed by `private_key`.
@@ -543,17 +529,10 @@ impl GoogleAuth {
             "private_key": private_key,
             "client_email": "secman-test@p.iam.gserviceaccount.com",
             "client_id": "1234",
-            "token_uri": format!("{}/token", self.url),
+            "token_uri": format!("{}/token", self.url()),
         });
         std::fs::write(&path, key.to_string()).unwrap();
         path
-    }
-}
-
-impl Drop for GoogleAuth {
-    fn drop(&mut self) {
-        let _ = self.server.kill();
-        let _ = self.server.wait();
     }
 }
 
@@ -574,16 +553,6 @@ fn new_key(home: &TestHome, name: &str) -> String {
         .expect("cannot run openssl");
     assert!(made.status.success(), "{made:?}");
     std::fs::read_to_string(path).unwrap()
-}
-
-/// The JSON at `url`, fetched with the peers' Python.
-fn get_json<T: serde::de::DeserializeOwned>(url: &str) -> T {
-    let out = Command::new(python())
-        .args(["-c", "import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1]).read().decode())"])
-        .arg(url)
-        .output()
-        .unwrap();
-    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 /// Manager `name` on the layer, asking `auth` for its tokens.
@@ -610,7 +579,7 @@ fn a_service_account_key_is_signed_for_a_token_that_secret_manager_then_sees() {
                 .unwrap(),
         )
     };
-    let token_endpoint = format!("token_endpoint={}/token", auth.url);
+    let token_endpoint = format!("token_endpoint={}/token", auth.url());
     authenticated_manager(&home, "sa", &project, &token_endpoint);
 
     // One token for the whole command (a create and a version), then one
@@ -680,7 +649,7 @@ fn application_default_credentials_and_the_metadata_server_give_tokens_too() {
     let home = TestHome::new();
     let auth = GoogleAuth::start(&home);
     let project = format!("p{}", home.unique());
-    let token_endpoint = format!("token_endpoint={}/token", auth.url);
+    let token_endpoint = format!("token_endpoint={}/token", auth.url());
     authenticated_manager(&home, "adc", &project, &token_endpoint);
     let adc = home
         .user_home()
@@ -713,7 +682,7 @@ fn application_default_credentials_and_the_metadata_server_give_tokens_too() {
     std::fs::remove_file(&adc).unwrap();
 
     // The metadata server only where the manager names it.
-    let metadata = format!("metadata_server={}", auth.url);
+    let metadata = format!("metadata_server={}", auth.url());
     authenticated_manager(&home, "gce", &project, &metadata);
     home.ok(&["secret", "register", "db", "k=w", "-m", "gce"]);
     assert_eq!(

@@ -4,6 +4,7 @@
 mod aws;
 mod concurrency;
 mod conformance;
+mod copy;
 mod examples;
 mod flavors;
 mod gcp;

@@ -545,3 +545,95 @@ fn secman_profile_prints_the_stages_of_a_command_on_stderr_only() {
     let quiet = home.run(&["secret", "get", "db", "-k", "password"]);
     assert_eq!(quiet.stderr, "");
 }
+
+/// Every error secman prints, in every way a test here can make it fail,
+/// holds none of the secret values involved: each value carries a marker,
+/// and the marker is looked for in all that the failing commands printed.
+#[test]
+fn no_error_secman_prints_holds_a_secret_value() {
+    const MARKER: &str = "S3CRET";
+    let home = TestHome::new();
+    home.ok(&["secret", "register", "db", "password=S3CRET-db", "user=u"]);
+    home.ok(&["secret", "register", "api", "token=S3CRET-api"]);
+    home.local_manager("other", &home.store_file("other"));
+    home.ok(&[
+        "secret",
+        "register",
+        "db",
+        "password=S3CRET-other",
+        "-m",
+        "other",
+    ]);
+    let big = format!("k={MARKER}{}", "x".repeat(70_000));
+    home.ok(&[
+        "manager",
+        "register",
+        "aws",
+        "--flavor",
+        "aws",
+        "--option",
+        "region_name=us-east-1",
+        "--option",
+        "endpoint_url=http://127.0.0.1:9",
+    ]);
+    let cases: &[&[&str]] = &[
+        &["secret", "register", "db", "password=S3CRET-new"],
+        &["secret", "register", "x", "password:S3CRET-typo"],
+        &["secret", "register", "x", "password=@S3CRET-not-a-file"],
+        &["secret", "register", "x", "bad key=S3CRET-v"],
+        &["secret", "register", "bad/name", "k=S3CRET-v"],
+        &[
+            "secret",
+            "register",
+            "x",
+            "--schema",
+            "basic_auth",
+            "extra=S3CRET-v",
+        ],
+        &["secret", "get", "db", "-k", "nokey"],
+        &["secret", "get", "db", "-k", "nokey", "-o", "json"],
+        &["secret", "get", "db", "-o", "env", "--prefix", "1bad"],
+        &[
+            "secret",
+            "update",
+            "db",
+            "--remove",
+            "nokey",
+            "password=S3CRET-u",
+        ],
+        &["secret", "update", "nope", "password=S3CRET-u"],
+        &[
+            "secret", "update", "db", "--remove", "password", "--remove", "user",
+        ],
+        &[
+            "secret", "copy", "--all", "--from", "default", "--to", "other",
+        ],
+        &["secret", "copy", "db", "--from", "default", "--to", "aws"],
+        &["secret", "register", "big", &big, "-m", "aws"],
+        &["run", "--secret", "db", "--", "/no/such/command"],
+        &["run", "--secret", "db:1", "--", "true"],
+        &[
+            "run", "--secret", "db:", "--secret", "api:", "--secret", "db:", "--", "true",
+        ],
+        &["-v", "secret", "get", "nope"],
+    ];
+    for args in cases {
+        let run = home.run(args);
+        assert_ne!(run.code, 0, "{args:?} succeeded: {}", run.stdout);
+        let printed = format!("{}{}", run.stdout, run.stderr);
+        assert!(
+            !printed.contains(MARKER),
+            "{args:?} printed a value: {printed}"
+        );
+    }
+    // Wrong credentials are not echoed either.
+    let run = crate::support::Run::from(
+        home.command(&["secret", "list", "-m", "aws"])
+            .env("AWS_ACCESS_KEY_ID", "AKIAS3CRET")
+            .env("AWS_SECRET_ACCESS_KEY", "S3CRET-key")
+            .output()
+            .unwrap(),
+    );
+    assert_ne!(run.code, 0);
+    assert!(!run.stderr.contains("S3CRET-key"), "{}", run.stderr);
+}

@@ -450,3 +450,61 @@ pub fn peer_script(name: &str) -> PathBuf {
         .join("../tests/peers")
         .join(name)
 }
+
+/// A server of `tests/peers/` that prints the port it listens on
+/// (127.0.0.1) and serves until killed, as when this is dropped.
+pub struct PeerServer {
+    child: std::process::Child,
+    /// Its port.
+    pub port: u16,
+}
+
+impl PeerServer {
+    /// Starts `script` with `args`.
+    pub fn start<S: AsRef<std::ffi::OsStr>>(script: &str, args: &[S]) -> PeerServer {
+        let mut child = Command::new(python())
+            .arg(peer_script(script))
+            .args(args)
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {script}: {e}"));
+        let mut port = String::new();
+        std::io::BufRead::read_line(
+            &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+            &mut port,
+        )
+        .unwrap();
+        let port = port
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("{script} printed no port: {port:?}"));
+        PeerServer { child, port }
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for PeerServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The JSON at `url` (a plain HTTP GET with the peers' Python).
+pub fn get_json<T: serde::de::DeserializeOwned>(url: &str) -> T {
+    let out = Command::new(python())
+        .args([
+            "-c",
+            "import sys, urllib.request; \
+             sys.stdout.write(urllib.request.urlopen(sys.argv[1]).read().decode())",
+        ])
+        .arg(url)
+        .output()
+        .unwrap();
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{url} gave no JSON ({e}): {out:?}"))
+}

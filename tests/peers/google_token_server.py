@@ -22,11 +22,12 @@ import sys
 import threading
 import time
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
+
+from peer_server import Handler, serve
 
 with open(sys.argv[1], "rb") as f:
     public_key = serialization.load_pem_public_key(f.read())
@@ -43,9 +44,7 @@ class Refused(Exception):
     pass
 
 
-class Server(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
+class Server(Handler):
     def do_POST(self):
         length = int(self.headers.get("Content-Length") or 0)
         form = urllib.parse.parse_qs(self.rfile.read(length).decode())
@@ -117,18 +116,5 @@ class Server(BaseHTTPRequestHandler):
             issued.append([how, token])
         self.reply(200, {"access_token": token, "expires_in": 3599, "token_type": "Bearer"})
 
-    def reply(self, status, answer):
-        body = json.dumps(answer).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
 
-    def log_message(self, *args):
-        pass
-
-
-server = ThreadingHTTPServer(("127.0.0.1", 0), Server)
-print(server.server_address[1], flush=True)
-server.serve_forever()
+serve(Server)

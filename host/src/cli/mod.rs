@@ -5,6 +5,7 @@
 //! flavor; `main` prints them on one line and picks the exit code.
 
 mod conformance;
+mod copy;
 mod flavor;
 mod input;
 mod manager;

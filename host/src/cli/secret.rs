@@ -26,6 +26,12 @@ pub enum SecretCommand {
     Delete(DeleteArgs),
     /// Delete every secret of a manager.
     DeleteAll(DeleteAllArgs),
+    /// Copy secrets between managers: `secman secret copy --all --from local --to prod`.
+    ///
+    /// Each secret is written whole or not at all. A secret the destination
+    /// already has with the same values is left as it is, so running the
+    /// same command again after a failure copies only what is missing.
+    Copy(super::copy::CopyArgs),
 }
 
 impl SecretCommand {
@@ -37,6 +43,7 @@ impl SecretCommand {
             SecretCommand::Update(args) => args.run(ctx).await,
             SecretCommand::Delete(args) => args.run(ctx).await,
             SecretCommand::DeleteAll(args) => args.run(ctx).await,
+            SecretCommand::Copy(args) => args.run(ctx).await,
         }
     }
 }

@@ -11,24 +11,30 @@ use secman_sdk::http::{self, Request, Response};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+/// Credentials, and where they were found, for messages.
+pub struct Identity {
+    /// The keys.
+    pub credentials: Credentials,
+    /// Where they came from: `AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY`,
+    /// `profile \`x\` of ~/.aws/credentials`, ...
+    pub source: String,
+}
+
 /// A signed connection to one region's Secrets Manager.
 pub struct SecretsManager {
     endpoint: String,
     region: String,
-    credentials: Credentials,
+    identity: Identity,
 }
 
 impl SecretsManager {
-    /// A client for `region`, at `endpoint` (or AWS's own), signing with
-    /// `credentials`.
-    pub fn new(region: &str, endpoint: Option<&str>, credentials: Credentials) -> Self {
-        let endpoint = endpoint
-            .map(|e| e.trim_end_matches('/').to_string())
-            .unwrap_or_else(|| format!("https://secretsmanager.{region}.amazonaws.com"));
+    /// A client for `region`, at `endpoint` (or AWS's own), signing as
+    /// `identity`.
+    pub fn new(region: &str, endpoint: Option<&str>, identity: Identity) -> Self {
         SecretsManager {
-            endpoint: format!("{endpoint}/"),
+            endpoint: service_endpoint("secretsmanager", region, endpoint),
             region: region.to_string(),
-            credentials,
+            identity,
         }
     }
 
@@ -36,55 +42,82 @@ impl SecretsManager {
     pub fn call<T: DeserializeOwned>(&self, operation: &str, input: &Value) -> Result<T, Error> {
         let body = serde_json::to_vec(input)
             .map_err(|e| Error::Backend(format!("cannot encode a {operation} request: {e}")))?;
-        let response = http::send_retrying(
-            operation,
-            || self.signed(operation, &body),
-            |response| Failure::read(response).is_transient(),
-        )?;
-        if response.status.is_success() {
-            return response.json(&format!("the answer to {operation}"));
-        }
-        Err(Failure::read(&response).into_error(operation))
-    }
-
-    fn signed(&self, operation: &str, body: &[u8]) -> Result<Request<Vec<u8>>, Error> {
         let target = format!("secretsmanager.{operation}");
         let headers = [
             ("content-type", "application/x-amz-json-1.1"),
             ("x-amz-target", target.as_str()),
         ];
-        let identity = self.credentials.clone().into();
-        let params = v4::SigningParams::builder()
-            .identity(&identity)
-            .region(&self.region)
-            .name("secretsmanager")
-            .time(SystemTime::now())
-            .settings(SigningSettings::default())
-            .build()
-            .map_err(|e| Error::Invalid(format!("cannot sign for AWS: {e}")))?
-            .into();
-        let signable = SignableRequest::new(
-            "POST",
-            &self.endpoint,
-            headers.iter().copied(),
-            SignableBody::Bytes(body),
-        )
-        .map_err(|e| Error::Invalid(format!("cannot sign a request to {}: {e}", self.endpoint)))?;
-        let (instructions, _) = sign(signable, &params)
-            .map_err(|e| Error::Invalid(format!("cannot sign for AWS: {e}")))?
-            .into_parts();
-        let mut request = Request::post(&self.endpoint);
-        for (name, value) in headers.iter().copied().chain(instructions.headers()) {
-            request = request.header(name, value);
+        let response = http::send_retrying(
+            operation,
+            || {
+                signed(
+                    &self.identity.credentials,
+                    &self.region,
+                    "secretsmanager",
+                    &self.endpoint,
+                    &headers,
+                    &body,
+                )
+            },
+            |response| Failure::read(response).is_transient(),
+        )?;
+        if response.status.is_success() {
+            return response.json(&format!("the answer to {operation}"));
         }
-        request
-            .body(body.to_vec())
-            .map_err(|e| Error::Invalid(format!("invalid endpoint {}: {e}", self.endpoint)))
+        Err(Failure::read(&response).into_error(operation, &self.identity.source))
     }
 }
 
+/// `endpoint` (the user's), or AWS's own for `service` in `region`, with
+/// a trailing `/`.
+pub fn service_endpoint(service: &str, region: &str, endpoint: Option<&str>) -> String {
+    let endpoint = endpoint
+        .map(|e| e.trim_end_matches('/').to_string())
+        .unwrap_or_else(|| format!("https://{service}.{region}.amazonaws.com"));
+    format!("{endpoint}/")
+}
+
+/// A POST of `body` with `headers` to `url`, signed (SigV4) with
+/// `credentials` for `service` in `region`.
+pub fn signed(
+    credentials: &Credentials,
+    region: &str,
+    service: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Result<Request<Vec<u8>>, Error> {
+    let identity = credentials.clone().into();
+    let params = v4::SigningParams::builder()
+        .identity(&identity)
+        .region(region)
+        .name(service)
+        .time(SystemTime::now())
+        .settings(SigningSettings::default())
+        .build()
+        .map_err(|e| Error::Invalid(format!("cannot sign for AWS: {e}")))?
+        .into();
+    let signable = SignableRequest::new(
+        "POST",
+        url,
+        headers.iter().copied(),
+        SignableBody::Bytes(body),
+    )
+    .map_err(|e| Error::Invalid(format!("cannot sign a request to {url}: {e}")))?;
+    let (instructions, _) = sign(signable, &params)
+        .map_err(|e| Error::Invalid(format!("cannot sign for AWS: {e}")))?
+        .into_parts();
+    let mut request = Request::post(url);
+    for (name, value) in headers.iter().copied().chain(instructions.headers()) {
+        request = request.header(name, value);
+    }
+    request
+        .body(body.to_vec())
+        .map_err(|e| Error::Invalid(format!("invalid endpoint {url}: {e}")))
+}
+
 /// An error answer: AWS's code and message.
-struct Failure {
+pub struct Failure {
     status: u16,
     code: String,
     message: String,
@@ -93,7 +126,7 @@ struct Failure {
 impl Failure {
     /// JSON (`{"__type": ..., "message": ...}`) from the service, XML
     /// (`<ErrorResponse>`) from some front ends for signature errors.
-    fn read(response: &Response) -> Failure {
+    pub fn read(response: &Response) -> Failure {
         let status = response.status.as_u16();
         let text = response.text();
         let (code, message) = match serde_json::from_str::<Value>(&text) {
@@ -121,7 +154,7 @@ impl Failure {
         }
     }
 
-    fn is_transient(&self) -> bool {
+    pub fn is_transient(&self) -> bool {
         self.status >= 500
             || self.status == 429
             || matches!(
@@ -130,7 +163,9 @@ impl Failure {
             )
     }
 
-    fn into_error(self, operation: &str) -> Error {
+    /// The contract's error for this answer to `operation`, made with the
+    /// credentials from `source`.
+    pub fn into_error(self, operation: &str, source: &str) -> Error {
         let Failure {
             status,
             code,
@@ -148,19 +183,21 @@ impl Failure {
             | "IncompleteSignature"
             | "MissingAuthenticationToken"
             | "ExpiredTokenException" => Error::Denied(format!(
-                "AWS denied {operation} ({code}): {message} Check the credentials in \
-                 AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+                "AWS denied {operation} ({code}): {message} Check the credentials in {source}"
             )),
             _ if status == 401 || status == 403 || code.starts_with("AccessDenied") => {
-                Error::Denied(format!("AWS denied {operation} ({code}): {message}"))
+                Error::Denied(format!(
+                    "AWS denied {operation} ({code}): {message} (credentials from {source})"
+                ))
             }
             _ => Error::Backend(detail),
         }
     }
 }
 
-/// The text of the first `<name>` element; enough for AWS's error XML.
-fn xml_field(xml: &str, name: &str) -> String {
+/// The text of the first `<name>` element; enough for AWS's error XML and
+/// STS's answers.
+pub fn xml_field(xml: &str, name: &str) -> String {
     let open = format!("<{name}>");
     let close = format!("</{name}>");
     xml.split_once(&open)

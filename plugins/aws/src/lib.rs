@@ -8,8 +8,8 @@
 //! filters match by prefix.
 
 mod client;
+mod credentials;
 
-use aws_credential_types::Credentials;
 use client::SecretsManager;
 use secman_sdk::{
     Capabilities, Error, Flavor, FlavorInfo, Manager, ManagerApi, OptionSpec, Options, Scope,
@@ -39,6 +39,26 @@ impl Flavor for Aws {
                     false,
                 )
                 .endpoint_url(),
+                OptionSpec::new(
+                    "sts_endpoint_url",
+                    "Where a profile's role is assumed, if not AWS's STS (a VPC endpoint, moto)",
+                    false,
+                )
+                .endpoint_url(),
+                OptionSpec::new(
+                    "container_credentials_url",
+                    "On ECS or EKS: take the task's or pod's credentials from this endpoint",
+                    false,
+                )
+                .with_default("http://169.254.170.2")
+                .endpoint_url(),
+                OptionSpec::new(
+                    "instance_metadata_url",
+                    "On EC2: take the instance role's credentials from its metadata service",
+                    false,
+                )
+                .with_default("http://169.254.169.254")
+                .endpoint_url(),
             ],
             capabilities: Capabilities {
                 outbound_hosts: vec!["*.amazonaws.com".into()],
@@ -46,9 +66,17 @@ impl Flavor for Aws {
                     "AWS_ACCESS_KEY_ID".into(),
                     "AWS_SECRET_ACCESS_KEY".into(),
                     "AWS_SESSION_TOKEN".into(),
+                    "AWS_PROFILE".into(),
+                    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI".into(),
+                    "AWS_CONTAINER_AUTHORIZATION_TOKEN".into(),
                 ],
                 storage: false,
-                files: vec![],
+                files: [credentials::CREDENTIALS_FILE, credentials::CONFIG_FILE]
+                    .into_iter()
+                    .flat_map(|(variable, in_home)| {
+                        [format!("${variable}"), format!("~/{in_home}")]
+                    })
+                    .collect(),
             },
             scoped: true,
         }
@@ -67,11 +95,15 @@ impl ManagerApi for AwsManager {
         if let Some(namespace) = scope.namespace() {
             check_name(namespace, "namespace")?;
         }
-        let client = SecretsManager::new(
-            options.require("region_name")?,
-            options.get("endpoint_url"),
-            credentials()?,
-        );
+        let region = options.require("region_name")?;
+        let places = credentials::Places {
+            region,
+            sts: options.get("sts_endpoint_url"),
+            container: options.get("container_credentials_url"),
+            instance: options.get("instance_metadata_url"),
+        };
+        let identity = credentials::find(&places)?;
+        let client = SecretsManager::new(region, options.get("endpoint_url"), identity);
         Ok(Manager::new(AwsManager { client, scope }))
     }
 
@@ -259,26 +291,6 @@ impl AwsManager {
             )),
             other => other,
         }
-    }
-}
-
-/// Credentials from the standard environment variables, which the host
-/// passes only when they were granted.
-fn credentials() -> Result<Credentials, Error> {
-    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-    match (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY")) {
-        (Some(key), Some(secret)) => Ok(Credentials::new(
-            key,
-            secret,
-            var("AWS_SESSION_TOKEN"),
-            None,
-            "environment",
-        )),
-        _ => Err(Error::Denied(
-            "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and \
-             AWS_SESSION_TOKEN for temporary ones) in secman's environment"
-                .into(),
-        )),
     }
 }
 
