@@ -4,6 +4,13 @@
 # with the toolchains of their languages (scripts/examples.sh), runs
 # `cargo test` over the workspace, and stops the peers. The wasm32-wasip2
 # target is added by the build itself when it is missing.
+#
+# The host is tested on its own (`-p secman`), then the rest: built for
+# the host alone, its dependencies get the features `cargo run` gives them,
+# so wasmtime compiled by the README's first command is used as it is
+# (in one `--workspace` run, the flavor crates would add features to
+# shared crates such as indexmap, and wasmtime would be compiled again).
+# Extra arguments go to the host's `cargo test`: `bash scripts/test.sh aws`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/peers.sh
@@ -11,4 +18,7 @@ source scripts/peers.sh
 export SECMAN_TOOLS="${SECMAN_TOOLS:-${SECMAN_CI_CACHE:-$HOME/.cache/secman-ci}/tools}"
 bash scripts/examples.sh
 start_peers
-cargo test --workspace --locked "$@"
+cargo test -p secman --locked "$@"
+if [ $# -eq 0 ]; then
+    cargo test --workspace --exclude secman --locked
+fi

@@ -410,6 +410,25 @@ fn a_closed_stdout_is_not_an_error() {
 }
 
 #[test]
+fn a_full_disk_is_named_when_the_output_cannot_be_written() {
+    let home = TestHome::new();
+    home.ok(&["secret", "register", "db", "k=v"]);
+    let full = std::fs::File::create("/dev/full").unwrap();
+    let output = home
+        .command(&["secret", "get", "db", "-k", "k"])
+        .stdout(full)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("cannot write the output to stdout")
+            && stderr.contains("No space left on device"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn command_line_mistakes_exit_with_2() {
     let home = TestHome::new();
     for args in [

@@ -10,7 +10,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use anyhow::Result;
+use anyhow::{Context as _, Result};
 use serde::Serialize;
 
 use crate::runtime::{escape, escape_lines};
@@ -45,12 +45,14 @@ pub fn print_as<T: Serialize>(
 /// success.
 pub fn print(text: &str) -> Result<()> {
     let mut out = std::io::stdout().lock();
-    if out.is_terminal() {
-        out.write_all(escape_lines(text).as_bytes())?;
+    let written = if out.is_terminal() {
+        out.write_all(escape_lines(text).as_bytes())
     } else {
-        out.write_all(text.as_bytes())?;
-    }
-    out.flush()?;
+        out.write_all(text.as_bytes())
+    };
+    written
+        .and_then(|()| out.flush())
+        .context("cannot write the output to stdout (a full disk, or a file it cannot grow?)")?;
     crate::profile::stage("output");
     Ok(())
 }

@@ -168,9 +168,15 @@ pub fn copy_granted(flavor: &str, granted: &[String], forbidden: &[&Path]) -> Re
             env,
         });
     }
-    let copies = tempfile::Builder::new()
-        .prefix("secman-files-")
-        .tempdir_in(dirs::runtime_dir().unwrap_or_else(std::env::temp_dir))
+    // In the user's runtime folder (memory, private) where there is one.
+    let make = |dir: PathBuf| {
+        tempfile::Builder::new()
+            .prefix("secman-files-")
+            .tempdir_in(dir)
+    };
+    let copies = dirs::runtime_dir()
+        .and_then(|dir| make(dir).ok())
+        .map_or_else(|| make(std::env::temp_dir()), Ok)
         .context("cannot make a private folder for the files granted to the flavor")?;
     let mut mounts = Vec::new();
     for (index, (folder, files)) in folders.into_iter().enumerate() {
