@@ -3,12 +3,16 @@
 # peers (moto, drongo, OpenBao), runs `cargo bench`, stops them. See
 # BENCHMARKS.md.
 #
-#   bash scripts/bench.sh         every figure
-#   bash scripts/bench.sh warm    the warm path alone: `secret get` beside
-#                                 `cat` and `--version`, and its stages
+#   bash scripts/bench.sh               every figure
+#   bash scripts/bench.sh SECTION...    only those sections: warm, run,
+#                                       baseline, first, stores, in-process,
+#                                       examples, aws, copy, gcp, vault
+#   bash scripts/bench.sh warm          the warm path alone: `secret get`
+#                                       beside `cat` and `--version`, and
+#                                       its stages (starts no peer)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ "${1:-}" != warm ]; then
+if [ "$*" != warm ]; then
     source scripts/peers.sh
     start_peers
 fi

@@ -21,7 +21,37 @@ use secman::runtime::{Runtime, SandboxSpec};
 
 const SECMAN: &str = env!("CARGO_BIN_EXE_secman");
 
+/// The sections, in the order they run. `bash scripts/bench.sh SECTION...`
+/// runs only those named; with none, all of them.
+const SECTIONS: &[&str] = &[
+    "warm",
+    "run",
+    "baseline",
+    "first",
+    "stores",
+    "in-process",
+    "examples",
+    "aws",
+    "copy",
+    "gcp",
+    "vault",
+];
+
 fn main() {
+    // `cargo bench` passes `--bench`; every other argument names a section.
+    let named: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|arg| !arg.starts_with('-'))
+        .collect();
+    if let Some(unknown) = named.iter().find(|name| !SECTIONS.contains(&name.as_str())) {
+        eprintln!(
+            "no section `{unknown}`: the sections are {}",
+            SECTIONS.join(", ")
+        );
+        std::process::exit(2);
+    }
+    let wanted = |section: &str| named.is_empty() || named.iter().any(|name| name == section);
+
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().join("home");
     let cache = dir.path().join("cache");
@@ -38,35 +68,63 @@ fn main() {
             "password=s3cr3t",
         ],
     );
-    warm_path(&home, &cache);
-    // `bash scripts/bench.sh warm`: the warm path alone.
-    if std::env::args().any(|arg| arg == "warm") {
-        return;
+    if wanted("warm") {
+        warm_path(&home, &cache);
     }
-    run_beside_get(&home, &cache);
-    if let Some(baseline) = std::env::var_os("SECMAN_BENCH_BASELINE") {
+    if wanted("run") {
+        run_beside_get(&home, &cache);
+    }
+    if wanted("baseline")
+        && let Some(baseline) = std::env::var_os("SECMAN_BENCH_BASELINE")
+    {
         beside_baseline(Path::new(&baseline), dir.path());
     }
+    if wanted("first") {
+        let first = measure(20, || {
+            let fresh = tempfile::tempdir().unwrap();
+            run(&home, fresh.path(), &["secret", "get", "db"])
+        });
+        report(
+            "first use `secret get` (empty compile cache)",
+            &first,
+            "target: median <= 300 ms",
+        );
+    }
+    if wanted("stores") {
+        big_stores(dir.path(), &cache);
+    }
+    if wanted("in-process") {
+        in_process(&home, &cache);
+    }
+    if wanted("examples") {
+        examples_beside_local(dir.path(), &cache);
+    }
+    if wanted("aws") {
+        aws_beside_awscli(dir.path(), &cache);
+    }
+    if wanted("copy") {
+        copy_beside_boto3(dir.path(), &cache);
+    }
+    if wanted("gcp") {
+        gcp_beside_google_client(dir.path(), &cache);
+    }
+    if wanted("vault") {
+        vault_beside_bao(dir.path(), &cache);
+    }
+}
 
-    let first = measure(20, || {
-        let fresh = tempfile::tempdir().unwrap();
-        run(&home, fresh.path(), &["secret", "get", "db"])
-    });
-    report(
-        "first use `secret get` (empty compile cache)",
-        &first,
-        "target: median <= 300 ms",
-    );
-
+/// `secret get` and `secret register` in local stores of 1,000 and 10,000
+/// secrets, and PyYAML loading the larger one.
+fn big_stores(dir: &Path, cache: &Path) {
     for (count, target) in [
         (1_000, "target: median <= twice the warm get"),
         (10_000, "target: median <= 15 ms"),
     ] {
-        let store = local_store(dir.path(), &cache, count);
+        let store = local_store(dir, cache, count);
         let get = measure(50, || {
             run(
                 &store.home,
-                &cache,
+                cache,
                 &["secret", "get", "secret00500", "-m", "big"],
             )
         });
@@ -82,7 +140,7 @@ fn main() {
                 let name = format!("added{n:03}");
                 run(
                     &store.home,
-                    &cache,
+                    cache,
                     &["secret", "register", &name, "k=v", "-m", "big"],
                 )
             });
@@ -94,13 +152,6 @@ fn main() {
             pyyaml_beside(&store.file);
         }
     }
-
-    in_process(&home, &cache);
-    examples_beside_local(dir.path(), &cache);
-    aws_beside_awscli(dir.path(), &cache);
-    copy_beside_boto3(dir.path(), &cache);
-    gcp_beside_google_client(dir.path(), &cache);
-    vault_beside_bao(dir.path(), &cache);
 }
 
 /// Warm `secret get` through each example flavor under `examples/` that
@@ -371,7 +422,8 @@ fn copy_beside_boto3(dir: &Path, cache: &Path) {
     else {
         return;
     };
-    let store = local_store(dir, cache, 1_000);
+    // A store of its own: the `stores` section registers `big` in the same folder.
+    let store = local_store(&dir.join("copy"), cache, 1_000);
     let endpoint = format!("endpoint_url={moto}");
     let (mut ours, mut theirs) = (Vec::new(), Vec::new());
     for round in 0..3 {
