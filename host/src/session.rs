@@ -69,7 +69,7 @@ impl Opener<'_> {
         let flavor = FlavorRegistry::load_named(self.home, self.runtime, &config.flavor)
             .await
             .with_context(|| format!("cannot open manager `{name}`"))?;
-        crate::profile::stage("load");
+        crate::profile::stage("info");
         let others = managers.folders_except(name);
         self.open_with(name, config, &flavor, &others, access).await
     }

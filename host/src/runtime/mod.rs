@@ -1,7 +1,8 @@
 //! Loading flavor components and calling them inside their sandbox.
 //!
-//! [`Runtime`] owns the engine, the linker (what a flavor may import: WASI
-//! 0.2, `wasi:http` and the host's `log`) and the compile cache.
+//! [`Runtime`] owns the engine and the compile cache, and links each
+//! component with what it imports of what a flavor may import (WASI 0.2,
+//! `wasi:http` and the host's `log`; see `link`).
 //! [`Runtime::load`] turns a component's bytes into a [`FlavorComponent`],
 //! checked and pre-instantiated; [`FlavorComponent::open`] instantiates it in a sandbox
 //! and opens one manager, whose operations [`ManagerInstance`] exposes.
@@ -13,6 +14,7 @@ mod error;
 mod files;
 mod heap;
 mod info;
+mod link;
 mod outbound;
 mod output;
 mod sandbox;
@@ -21,7 +23,7 @@ mod untrusted;
 
 use anyhow::Result;
 use std::time::Instant;
-use wasmtime::component::{Component, HasSelf, Linker, ResourceAny};
+use wasmtime::component::{Component, ResourceAny};
 
 use wasmtime::{Engine, Store, Trap};
 
@@ -63,11 +65,10 @@ const PROVIDED_IMPORTS: &[&str] = &[
 /// progress with it.
 pub type CompileProgress = Box<dyn Fn(&str, usize) -> Box<dyn std::any::Any>>;
 
-/// The engine, the linker and the compile cache.
+/// The engine and the compile cache.
 pub struct Runtime {
     engine: Engine,
     watchdog: Watchdog,
-    linker: Linker<SandboxState>,
     cache: CompileCache,
     progress: Option<CompileProgress>,
 }
@@ -80,17 +81,10 @@ impl Runtime {
         let watchdog = Watchdog::default();
         engine::start_clock(&engine, watchdog.clone());
         crate::profile::stage("clock");
-        let mut linker = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
-        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
-        Flavor::add_to_linker::<_, HasSelf<SandboxState>>(&mut linker, |state| state)?;
-        v0_1::Flavor::add_to_linker::<_, HasSelf<SandboxState>>(&mut linker, |state| state)?;
-        crate::profile::stage("linker");
         let cache = CompileCache::new(home, &engine)?;
         Ok(Runtime {
             engine,
             watchdog,
-            linker,
             cache,
             progress: None,
         })
@@ -159,8 +153,10 @@ impl Runtime {
     /// Links a compiled component and checks it exports the contract, in
     /// one of the versions the host runs.
     fn prepare(&self, component: &Component) -> Result<FlavorComponent, LoadError> {
-        let pre = self
-            .linker
+        crate::profile::stage("load");
+        let linker = link::for_component(&self.engine, component)
+            .map_err(|e| LoadError::Invalid(quote(&one_line(&format!("{e:#}")), 400)))?;
+        let pre = linker
             .instantiate_pre(component)
             .map_err(|e| LoadError::UnsupportedImport(quote(&one_line(&format!("{e:#}")), 400)))?;
         let pre = match FlavorPre::new(pre.clone()) {
@@ -175,6 +171,7 @@ impl Runtime {
                 })?,
             ),
         };
+        crate::profile::stage("linker");
         Ok(FlavorComponent {
             engine: self.engine.clone(),
             watchdog: self.watchdog.clone(),
