@@ -69,6 +69,7 @@ pub type CompileProgress = Box<dyn Fn(&str, usize) -> Box<dyn std::any::Any>>;
 pub struct Runtime {
     engine: Engine,
     watchdog: Watchdog,
+    _clock: engine::Clock,
     cache: CompileCache,
     progress: Option<CompileProgress>,
 }
@@ -79,12 +80,13 @@ impl Runtime {
         let engine = engine::new_engine()?;
         crate::profile::stage("engine");
         let watchdog = Watchdog::default();
-        engine::start_clock(&engine, watchdog.clone());
+        let clock = engine::Clock::start(&engine, watchdog.clone())?;
         crate::profile::stage("clock");
         let cache = CompileCache::new(home, &engine)?;
         Ok(Runtime {
             engine,
             watchdog,
+            _clock: clock,
             cache,
             progress: None,
         })
