@@ -9,10 +9,17 @@
 #                                       examples, aws, copy, gcp, vault
 #   bash scripts/bench.sh warm          the warm path alone: `secret get`
 #                                       beside `cat` and `--version`, and
-#                                       its stages (starts no peer)
+#                                       its stages
+#
+# The peers start only for the sections that use them (stores, aws, copy,
+# gcp, vault), so that nothing else runs beside the others.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ "$*" != warm ]; then
+needs_peers=$(( $# == 0 ))
+for section in "$@"; do
+    case $section in stores | aws | copy | gcp | vault) needs_peers=1 ;; esac
+done
+if (( needs_peers )); then
     source scripts/peers.sh
     start_peers
 fi
