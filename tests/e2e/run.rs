@@ -79,3 +79,40 @@ fn nothing_runs_unless_every_variable_can_be_set() {
         .stderr;
     assert!(err.contains("cannot run `/nonexistent/cmd`"), "{err}");
 }
+
+/// The command starts with no trace of the clock that times flavor calls:
+/// no timer signal pending, blocked or ignored (a tick pending at `exec`
+/// would end it). The command runs long enough for many ticks to have
+/// been due, had the clock survived.
+#[test]
+fn the_command_inherits_no_signal_of_secmans_clock() {
+    let home = TestHome::new();
+    home.ok(&["secret", "register", "db", "user=admin"]);
+    let run = run_sh(
+        &home,
+        &["--secret", "db"],
+        "sleep 0.1; grep -E '^(SigPnd|ShdPnd|SigBlk|SigIgn):' /proc/self/status",
+    )
+    .ok();
+    let masks: Vec<(&str, u64)> = run
+        .stdout
+        .lines()
+        .map(|line| {
+            let (name, mask) = line.split_once(':').unwrap();
+            (name, u64::from_str_radix(mask.trim(), 16).unwrap())
+        })
+        .collect();
+    assert_eq!(masks.len(), 4, "{}", run.stdout);
+    // Signal n is bit n - 1; the clock's is SIGRTMIN + 1.
+    let tick = (libc::SIGRTMIN() + 1) as u32;
+    for (name, mask) in masks {
+        assert_eq!(
+            mask & (1 << (tick - 1)),
+            0,
+            "{name} holds the clock's signal"
+        );
+        if name != "SigIgn" {
+            assert_eq!(mask, 0, "{name}: {mask:x}");
+        }
+    }
+}

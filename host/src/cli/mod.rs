@@ -209,6 +209,14 @@ impl Context {
         Ok(self.runtime.get_or_init(|| runtime))
     }
 
+    /// Stops the runtime's clock, if it started: before secman `exec`s
+    /// another program.
+    fn stop_clock(&self) {
+        if let Some(runtime) = self.runtime.get() {
+            runtime.stop_clock();
+        }
+    }
+
     /// Opens the manager named by `--manager`, or the active one.
     async fn open(&self, access: Access) -> Result<Session> {
         self.opener()?.open(self.manager.as_deref(), access).await

@@ -70,6 +70,8 @@ impl RunArgs {
         // The manager's lock is let go before the command starts: it may
         // run for hours, and may run secman itself.
         drop(session);
+        // A tick of the clock still pending at `exec` would end the command.
+        ctx.stop_clock();
         let (program, args) = self.command.split_first().expect("clap requires a command");
         let error = std::process::Command::new(program)
             .args(args)

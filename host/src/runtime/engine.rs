@@ -17,6 +17,7 @@
 //! interrupts resume, and what its handler does is async-signal-safe: an
 //! atomic increment, a `try_lock`, a clock read, `write` and `_exit`.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Once};
 use std::time::{Duration, Instant};
 
@@ -129,8 +130,11 @@ extern "C" fn on_tick(_: libc::c_int, info: *mut libc::siginfo_t, _: *mut libc::
 }
 
 /// Advances an engine's epoch every [`EPOCH_TICK`] and checks a watchdog,
-/// until it is dropped.
-pub struct Clock(libc::timer_t);
+/// until it is stopped or dropped.
+pub struct Clock {
+    timer: libc::timer_t,
+    stopped: AtomicBool,
+}
 
 impl Clock {
     /// Starts a clock for `engine` and `watchdog` that ticks on the
@@ -176,14 +180,42 @@ impl Clock {
                 it_value: every,
             };
             libc::timer_settime(timer, 0, &spec, std::ptr::null_mut());
-            Ok(Clock(timer))
+            Ok(Clock {
+                timer,
+                stopped: AtomicBool::new(false),
+            })
+        }
+    }
+
+    /// Stops the clock, and discards a tick already sent: before secman
+    /// `exec`s a command, which keeps pending signals, and for which this
+    /// one's default action is to end it.
+    pub fn stop(&self) {
+        if self.stopped.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        // SAFETY: masks and dispositions of one signal, each restored; the
+        // timer is deleted once.
+        unsafe {
+            let mut tick = std::mem::zeroed();
+            libc::sigemptyset(&mut tick);
+            libc::sigaddset(&mut tick, tick_signal());
+            let mut mask = std::mem::zeroed();
+            libc::pthread_sigmask(libc::SIG_BLOCK, &tick, &mut mask);
+            libc::timer_delete(self.timer);
+            // Ignoring a signal discards its pending instances.
+            let mut ignore: libc::sigaction = std::mem::zeroed();
+            ignore.sa_sigaction = libc::SIG_IGN;
+            let mut handler = std::mem::zeroed();
+            libc::sigaction(tick_signal(), &ignore, &mut handler);
+            libc::sigaction(tick_signal(), &handler, std::ptr::null_mut());
+            libc::pthread_sigmask(libc::SIG_SETMASK, &mask, std::ptr::null_mut());
         }
     }
 }
 
 impl Drop for Clock {
     fn drop(&mut self) {
-        // SAFETY: the timer this clock made, deleted once.
-        unsafe { libc::timer_delete(self.0) };
+        self.stop();
     }
 }
