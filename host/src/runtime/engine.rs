@@ -11,7 +11,7 @@
 //!
 //! The clock is a POSIX timer that signals the thread which made the
 //! runtime, not a thread of its own: a second thread cost a warm command
-//! about a tenth of its time (its creation, its malloc arena, the TLB
+//! 6 to 16 % of its time (`BENCHMARKS.md`; its creation, its malloc arena, the TLB
 //! shootdowns it brings to every `mprotect` and `munmap`, and waking it to
 //! exit). The signal is installed with `SA_RESTART`, so the system calls it
 //! interrupts resume, and what its handler does is async-signal-safe: an
@@ -112,10 +112,17 @@ struct TimerSiginfo {
 }
 
 extern "C" fn on_tick(_: libc::c_int, info: *mut libc::siginfo_t, _: *mut libc::c_void) {
-    // SAFETY: the kernel passes the siginfo of the timer that fired (the
-    // handler is installed with SA_SIGINFO, and only clocks send this
-    // signal), whose value is a leaked `Tick`.
-    let tick = unsafe { &*(*info.cast::<TimerSiginfo>()).value.cast::<Tick>() };
+    // SAFETY: the handler is installed with SA_SIGINFO, so the kernel
+    // passes a siginfo. A stray `kill` of this signal is ignored; a timer's
+    // carries the value it was made with, and a clock's is a leaked `Tick`.
+    // (Only a process of the same user, which could as well ptrace secman,
+    // can forge a timer's siginfo with `rt_sigqueueinfo`.)
+    let info = unsafe { &*info.cast::<TimerSiginfo>() };
+    if info.code != libc::SI_TIMER || info.value.is_null() {
+        return;
+    }
+    // SAFETY: as above.
+    let tick = unsafe { &*info.value.cast::<Tick>() };
     // SAFETY: `__errno_location` is the calling thread's errno, which the
     // interrupted code may be about to read.
     let errno = unsafe { *libc::__errno_location() };
