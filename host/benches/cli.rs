@@ -670,6 +670,11 @@ fn warm_path(home: &Path, cache: &Path) {
         "warm `secret get` / `cat`: {:.2}",
         ms(median(&get)) / ms(median(&cat))
     );
+    let (found, listed) = hot_symbols_found();
+    println!(
+        "host/hot-symbols.txt: {found} of its {listed} functions are in this build \
+         (fewer: rerun scripts/hot-symbols.py)"
+    );
     println!("stages of a warm `secret get` (medians, ms):");
     let mut total = 0.0;
     for (stage, mut times) in stages {
@@ -686,6 +691,30 @@ fn warm_path(home: &Path, cache: &Path) {
         "start, exit",
         ms(median(&get)) - total
     );
+}
+
+/// How many of the functions `host/hot-symbols.txt` lists for the linker
+/// to place together this build has, and how many it lists. A change to
+/// the code renames some (their names carry hashes), and those are placed
+/// anywhere.
+fn hot_symbols_found() -> (usize, usize) {
+    let list = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/hot-symbols.txt"))
+        .expect("host/hot-symbols.txt is readable");
+    let nm = Command::new("nm")
+        .args(["--defined-only", SECMAN])
+        .output()
+        .expect("nm runs");
+    let symbols = String::from_utf8_lossy(&nm.stdout);
+    let defined: std::collections::HashSet<&str> = symbols
+        .lines()
+        .filter_map(|line| line.split_whitespace().nth(2))
+        .collect();
+    let listed: Vec<&str> = list
+        .lines()
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .collect();
+    let found = listed.iter().filter(|name| defined.contains(*name)).count();
+    (found, listed.len())
 }
 
 /// The first file called `name` under `dir`.

@@ -22,6 +22,7 @@ use crate::runtime::{
 };
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum FlavorCommand {
     /// Register a flavor component: `secman flavor register ./my-flavor.wasm`.
     ///
@@ -38,13 +39,7 @@ pub enum FlavorCommand {
     /// Grant a registered flavor more of what it asks for.
     Grant(GrantArgs),
     /// Take back what a registered flavor was granted.
-    #[command(
-        mut_arg("hosts", |a| a.help("Stop it sending HTTP requests to HOST (repeatable)")),
-        mut_arg("env", |a| a.help("Stop it reading environment variable NAME (repeatable)")),
-        mut_arg("files", |a| a.help("Stop it reading FILE (repeatable)")),
-        mut_arg("storage", |a| a.help("Take its managers' storage folders away (their files stay)"))
-    )]
-    Revoke(GrantArgs),
+    Revoke(RevokeArgs),
     /// Check that a flavor keeps the contract: `secman flavor test ./my-flavor.wasm`.
     ///
     /// Runs every operation, its errors and its edge cases against a fresh
@@ -67,7 +62,7 @@ impl FlavorCommand {
             FlavorCommand::Describe(args) => args.run(ctx).await,
             FlavorCommand::Delete(args) => args.run(ctx),
             FlavorCommand::Grant(args) => args.run(ctx, true),
-            FlavorCommand::Revoke(args) => args.run(ctx, false),
+            FlavorCommand::Revoke(args) => args.grant.run(ctx, false),
             FlavorCommand::Test(args) => args.run(ctx).await,
             FlavorCommand::New(args) => args.run(),
         }
@@ -552,6 +547,22 @@ impl DeleteArgs {
         let _ = std::fs::remove_file(ctx.home.verified_dir().join(name));
         print(&format!("Deleted flavor `{name}`\n"))
     }
+}
+
+// `grant`'s options, with help that says what taking each back does. (Not
+// a doc comment: it would replace the variant's. And not on the variant:
+// there they would run before `grant`'s options exist, as a subcommand's
+// arguments are built only when it runs.)
+#[derive(Debug, Args)]
+#[command(
+    mut_arg("hosts", |a| a.help("Stop it sending HTTP requests to HOST (repeatable)")),
+    mut_arg("env", |a| a.help("Stop it reading environment variable NAME (repeatable)")),
+    mut_arg("files", |a| a.help("Stop it reading FILE (repeatable)")),
+    mut_arg("storage", |a| a.help("Take its managers' storage folders away (their files stay)"))
+)]
+pub struct RevokeArgs {
+    #[command(flatten)]
+    grant: GrantArgs,
 }
 
 #[derive(Debug, Args)]

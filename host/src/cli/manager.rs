@@ -16,6 +16,7 @@ use crate::registry::FlavorRegistry;
 use crate::runtime::{Endpoint, FlavorInfo, OptionKind, RESERVED_OPTIONS};
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum ManagerCommand {
     /// Create a manager: `secman manager register prod --flavor aws --option region_name=eu-west-1`.
     Register(RegisterArgs),

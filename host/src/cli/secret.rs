@@ -13,6 +13,7 @@ use crate::secret::{DEFAULT_SCHEMA, Schema, Secret, validate_name};
 use crate::session::Access;
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum SecretCommand {
     /// Store a new secret: `secman secret register db user=admin password=@pw.txt`.
     Register(RegisterArgs),
