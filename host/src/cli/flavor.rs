@@ -69,7 +69,8 @@ impl FlavorCommand {
     }
 }
 
-/// What a user grants a flavor, as flags.
+// What a user grants a flavor, as flags. (Not a doc comment: clap would
+// make it the help text of each command that flattens these flags.)
 #[derive(Debug, Clone, Default, Args)]
 struct GrantFlags {
     /// Let it send HTTP requests to HOST (exact, or `*.suffix`; repeatable).
@@ -160,7 +161,8 @@ pub struct RegisterArgs {
     limits: LimitFlags,
 }
 
-/// Limits other than the defaults, for one flavor.
+// Limits other than the defaults, for one flavor. (Not a doc comment, as
+// for `GrantFlags`.)
 #[derive(Debug, Clone, Args)]
 struct LimitFlags {
     /// Memory the flavor may use, in MiB [default: 256].

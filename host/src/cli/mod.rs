@@ -470,6 +470,37 @@ mod tests {
         Cli::command().debug_assert();
     }
 
+    /// A subcommand's arguments are added when it is built, and the doc
+    /// comment of an `Args` struct it flattens would then replace its own
+    /// help text: building must not change what any command says it does.
+    #[test]
+    fn building_a_command_keeps_its_help_text() {
+        type About = (String, Option<String>, Option<String>);
+        fn abouts(command: &clap::Command, path: &str, into: &mut Vec<About>) {
+            for sub in command.get_subcommands() {
+                let path = format!("{path} {}", sub.get_name());
+                let text = |s: Option<&clap::builder::StyledStr>| s.map(ToString::to_string);
+                into.push((
+                    path.clone(),
+                    text(sub.get_about()),
+                    text(sub.get_long_about()),
+                ));
+                abouts(sub, &path, into);
+            }
+        }
+        let (mut eager, mut built) = (Vec::new(), Vec::new());
+        abouts(&Cli::command(), "secman", &mut eager);
+        let mut command = Cli::command();
+        command.build();
+        abouts(&command, "secman", &mut built);
+        assert!(eager.len() > 20, "{eager:?}");
+        // Building may add subcommands (each group's `help`); every one
+        // there was before keeps its texts.
+        for entry in &eager {
+            assert_eq!(built.iter().find(|b| b.0 == entry.0), Some(entry));
+        }
+    }
+
     #[test]
     fn json_output_is_seen_in_every_spelling() {
         let asks =

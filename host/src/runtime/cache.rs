@@ -19,6 +19,7 @@
 use std::fs::{self, File};
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::io::Read;
+use std::os::fd::AsRawFd;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::PathBuf;
 
@@ -89,11 +90,16 @@ impl CompileCache {
             return None;
         }
         if Identity::of(&meta) == record.identity {
+            // The very file whose identity was checked, through its open
+            // descriptor: the path could name another file by now. (By
+            // path only where there is no /proc.)
+            let by_fd = PathBuf::from(format!("/proc/self/fd/{}", file.as_raw_fd()));
+            let path = if by_fd.exists() { by_fd } else { entry };
             // SAFETY: this is the file the host wrote from
             // `precompile_component` of an engine with the same
             // compatibility hash (its identity, change time included, is
             // the recorded one), in a folder only this user can write to.
-            return unsafe { Component::deserialize_file(engine, &entry) }.ok();
+            return unsafe { Component::deserialize_file(engine, &path) }.ok();
         }
         // Copied, restored or touched: trust the bytes, not the file.
         let mut bytes = Vec::with_capacity(meta.len() as usize);
