@@ -23,4 +23,5 @@ if (( needs_peers )); then
     source scripts/peers.sh
     start_peers
 fi
-cargo bench -p secman --bench cli -- "$@"
+# The release binary as it ships: static (see .cargo/config.toml).
+cargo static bench -p secman --bench cli -- "$@"

@@ -2,7 +2,10 @@
 """Writes host/hot-symbols.txt: the functions of the warm path, in the order
 they first run, for the linker to place side by side (see host/build.rs).
 
-    python3 scripts/hot-symbols.py [BINARY]     (default target/release/secman)
+    python3 scripts/hot-symbols.py [BINARY]
+
+BINARY is by default the release build, `cargo static build --release`
+(target/HOST/release/secman).
 
 Runs `--version`, `secret get`, `secret list` and `run` on a local store in
 a throwaway home under valgrind's lackey tool, which prints the address of
@@ -61,8 +64,15 @@ def traced_blocks(binary: str, args: list[str], env: dict) -> list[int]:
         return [int(line[3:], 16) for line in open(log.name) if line.startswith("SB ")]
 
 
+def release_binary() -> str:
+    """Where `cargo static build --release` puts secman."""
+    out = subprocess.run(["rustc", "-vV"], capture_output=True, text=True, check=True).stdout
+    host = next(line.split()[1] for line in out.splitlines() if line.startswith("host:"))
+    return str(ROOT / "target" / host / "release" / "secman")
+
+
 def main() -> None:
-    binary = sys.argv[1] if len(sys.argv) > 1 else str(ROOT / "target" / "release" / "secman")
+    binary = sys.argv[1] if len(sys.argv) > 1 else release_binary()
     starts, syms = functions(binary)
     entry = entry_point(binary)
     order, seen = [], set()
@@ -78,7 +88,10 @@ def main() -> None:
             blocks = traced_blocks(binary, args, env)
             # The first block of the binary itself is its entry point, `_start`:
             # the loader runs before it, from its own mapping far above.
-            base = next(b for b in blocks if b < 0x4000000 and b >= 0x100000) - entry
+            first = next((b for b in blocks if 0x100000 <= b < 0x4000000), None)
+            if first is None:
+                sys.exit(f"{binary}: no block in the trace lies where valgrind loads programs")
+            base = first - entry
             if base % 4096:
                 sys.exit(f"{binary}: found a load address {base:#x} that is not page-aligned")
             for block in blocks:

@@ -10,7 +10,8 @@
 # so wasmtime compiled by the README's first command is used as it is
 # (in one `--workspace` run, the flavor crates would add features to
 # shared crates such as indexmap, and wasmtime would be compiled again).
-# Extra arguments go to the host's `cargo test`: `bash scripts/test.sh aws`.
+# Extra arguments go to the host's `cargo test`: `bash scripts/test.sh aws`
+# (and then only that runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/peers.sh
@@ -21,4 +22,10 @@ start_peers
 cargo test -p secman --locked "$@"
 if [ $# -eq 0 ]; then
     cargo test --workspace --exclude secman --locked
+    # The end-to-end tests again, on secman as it ships: the static release
+    # build (see .cargo/config.toml).
+    cargo static build --release --locked -p secman
+    host=$(rustc -vV | sed -n 's/^host: //p')
+    SECMAN_TEST_BIN="${CARGO_TARGET_DIR:-$PWD/target}/$host/release/secman" \
+        cargo test -p secman --locked --test e2e
 fi

@@ -226,6 +226,9 @@ impl Home {
             ));
         }
         let typed = lexical(folder);
+        if typed == lexical(own) {
+            return Ok(());
+        }
         let real = real_path(folder);
         if real == real_path(own) {
             return Ok(());
@@ -360,6 +363,11 @@ impl FileLock {
 
 /// Creates `dir` and its parents, readable by the owner only.
 pub fn create_private_dir(dir: &Path) -> Result<()> {
+    // Most often it is there already: one `stat`, not a failed `mkdir` and
+    // a `stat`.
+    if fs::metadata(dir).is_ok_and(|meta| meta.is_dir()) {
+        return Ok(());
+    }
     DirBuilder::new()
         .recursive(true)
         .mode(0o700)
@@ -410,17 +418,7 @@ pub fn check_private_dir(dir: &Path, what: &str) -> Result<()> {
         .with_context(|| format!("cannot open secman's {what} {}", dir.display()))?;
     let meta = fs::metadata(&real)
         .with_context(|| format!("cannot open secman's {what} {}", real.display()))?;
-    if meta.uid() != me || meta.mode() & 0o022 != 0 {
-        bail!(
-            "secman's {what} {} is not private (owner uid {}, mode {:o}): anyone who can write \
-             to it could change what secman runs. Make it yours alone with `chmod 700 {}` (and \
-             `chown` it if needed), or point secman at another folder",
-            real.display(),
-            meta.uid(),
-            meta.mode() & 0o7777,
-            real.display()
-        );
-    }
+    refuse_unless_private(&real, &meta, what)?;
     for parent in real.ancestors().skip(1) {
         let meta = fs::metadata(parent)
             .with_context(|| format!("cannot check folder {}", parent.display()))?;
@@ -435,6 +433,42 @@ pub fn check_private_dir(dir: &Path, what: &str) -> Result<()> {
                 meta.mode() & 0o7777
             );
         }
+    }
+    Ok(())
+}
+
+/// Checks that `dir`, a folder inside a folder that [`check_private_dir`]
+/// accepted, is private too, and is a folder there rather than a link to
+/// one elsewhere: that is all the outer check leaves to check, without
+/// resolving and walking the same path again.
+pub fn check_private_subdir(dir: &Path, what: &str) -> Result<()> {
+    let meta = fs::symlink_metadata(dir)
+        .with_context(|| format!("cannot open secman's {what} {}", dir.display()))?;
+    if !meta.is_dir() {
+        bail!(
+            "secman's {what} {} is not a folder (a link, or a file): remove it and secman \
+             creates it again",
+            dir.display()
+        );
+    }
+    refuse_unless_private(dir, &meta, what)
+}
+
+/// Refuses `dir` unless it is owned by this user and writable by no one
+/// else.
+fn refuse_unless_private(dir: &Path, meta: &fs::Metadata, what: &str) -> Result<()> {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    if meta.uid() != me || meta.mode() & 0o022 != 0 {
+        bail!(
+            "secman's {what} {} is not private (owner uid {}, mode {:o}): anyone who can write \
+             to it could change what secman runs. Make it yours alone with `chmod 700 {}` (and \
+             `chown` it if needed), or point secman at another folder",
+            dir.display(),
+            meta.uid(),
+            meta.mode() & 0o7777,
+            dir.display()
+        );
     }
     Ok(())
 }

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use tempfile::TempDir;
 
-use crate::support::{Run, peer_script, python};
+use crate::support::{Run, peer_script, python, secman_binary};
 
 /// The memory and time limits the hostile flavor gets here.
 const MEMORY_MIB: u64 = 16;
@@ -83,7 +83,7 @@ impl User {
     /// `secman ARGS` as this user runs it: only `HOME` says where things
     /// are, and a decoy variable sits in the environment.
     fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_secman"));
+        let mut cmd = Command::new(secman_binary());
         cmd.args(args)
             .env("HOME", self.home())
             .env(DECOY_ENV.0, DECOY_ENV.1)

@@ -7,6 +7,14 @@ use std::process::{Command, Output, Stdio};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
+/// The `secman` under test: this build's, or the one `SECMAN_TEST_BIN`
+/// names (`scripts/test.sh` runs the suite again on the release binary).
+pub fn secman_binary() -> PathBuf {
+    std::env::var_os("SECMAN_TEST_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_secman").into())
+}
+
 /// A temporary `SECMAN_HOME`, deleted at the end of the test. Compiled
 /// components go to one cache shared by all tests, as they would on a
 /// user's machine.
@@ -40,7 +48,7 @@ impl TestHome {
     /// environment; AWS credentials are moto's, and the Vault token
     /// OpenBao's, when they run.
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_secman"));
+        let mut cmd = Command::new(secman_binary());
         cmd.args(args)
             .env("SECMAN_HOME", self.home())
             .env("SECMAN_CACHE_DIR", shared_cache())

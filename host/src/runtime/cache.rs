@@ -31,7 +31,9 @@ use sha2::{Digest, Sha256};
 
 use super::FlavorInfo;
 use crate::fileid::{Identity, Record};
-use crate::home::{Home, check_private_dir, create_private_dir, write_atomic};
+use crate::home::{
+    Home, check_private_dir, check_private_subdir, create_private_dir, write_atomic,
+};
 
 /// The compiled-component cache of one engine.
 pub struct CompileCache {
@@ -57,7 +59,7 @@ impl CompileCache {
         let dir = home.cache_dir().join(&key);
         create_private_dir(&dir)?;
         check_private_dir(home.cache_dir(), "compile cache")?;
-        check_private_dir(&dir, "compile cache")?;
+        check_private_subdir(&dir, "compile cache")?;
         Ok(CompileCache {
             dir,
             records: home.compile_records_dir().join(key),
@@ -242,5 +244,25 @@ mod tests {
             err.contains("compile cache") && err.contains("chmod 700"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn an_engine_folder_others_can_write_to_or_a_link_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let (dir, home, engine) = setup();
+        let engine_dir = CompileCache::new(&home, &engine).unwrap().dir;
+        fs::set_permissions(&engine_dir, fs::Permissions::from_mode(0o777)).unwrap();
+        let err = CompileCache::new(&home, &engine).err().unwrap().to_string();
+        assert!(
+            err.contains("not private") && err.contains("chmod 700"),
+            "{err}"
+        );
+
+        fs::remove_dir(&engine_dir).unwrap();
+        let elsewhere = dir.path().join("elsewhere");
+        fs::create_dir(&elsewhere).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, &engine_dir).unwrap();
+        let err = CompileCache::new(&home, &engine).err().unwrap().to_string();
+        assert!(err.contains("is not a folder"), "{err}");
     }
 }
