@@ -10,9 +10,11 @@ BINARY is by default the release build, `cargo static build --release`
 Runs `--version`, `secret get`, `secret list` and `run` on a local store in
 a throwaway home under valgrind's lackey tool, which prints the address of
 every block of code it enters, and maps those addresses to the binary's
-symbols. Needs valgrind. Rerun it when the warm path or its dependencies
-change: names that no longer exist are skipped by the linker, so a stale
-list costs speed, never correctness.
+symbols. Needs valgrind. Rerun it, then build again, after any change to
+the host's code or its dependencies, as the last step before a release:
+the names carry hashes that such a change can alter (ThinLTO's `.llvm.N`
+suffixes follow the code of their module). A name that no longer exists
+is skipped by the linker, so a stale list costs speed, never correctness.
 """
 import bisect
 import os

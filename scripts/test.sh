@@ -25,7 +25,9 @@ if [ $# -eq 0 ]; then
     # The end-to-end tests again, on secman as it ships: the static release
     # build (see .cargo/config.toml).
     cargo static build --release --locked -p secman
+    # Absolute, as cargo knows it: the tests run from host/.
+    target=$(cargo metadata --no-deps --format-version 1 --locked |
+        python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
     host=$(rustc -vV | sed -n 's/^host: //p')
-    SECMAN_TEST_BIN="${CARGO_TARGET_DIR:-$PWD/target}/$host/release/secman" \
-        cargo test -p secman --locked --test e2e
+    SECMAN_TEST_BIN="$target/$host/release/secman" cargo test -p secman --locked --test e2e
 fi
