@@ -9,11 +9,8 @@ use secman::runtime::escape;
 
 fn main() -> ExitCode {
     profile::start();
-    // Everything secman creates, and everything a flavor creates in its
-    // storage folder, is the user's alone: a store rewritten by a flavor
-    // (a new file renamed over the old) stays private.
-    // SAFETY: umask only sets the process's file-creation mask.
-    unsafe { libc::umask(0o077) };
+    // Everything secman and its flavors create is the user's alone.
+    secman::process::keep_private();
     // Usage errors exit with 2 from here, with clap's message.
     let cli = Cli::parse_args();
     profile::stage("arguments");

@@ -184,6 +184,15 @@ impl Managers {
         folders
     }
 
+    /// Every storage folder a manager was given by an option: the folders
+    /// a flavor may write, beside secman's own `stores/`.
+    pub fn storage_folders(&self) -> Vec<PathBuf> {
+        self.folders_except("")
+            .into_iter()
+            .map(|(_, folder)| folder)
+            .collect()
+    }
+
     /// The names of the managers using `flavor`.
     pub fn using_flavor(&self, flavor: &str) -> Vec<&str> {
         self.managers

@@ -16,7 +16,8 @@ use crate::builtin::{self, EmbeddedFlavor};
 use crate::fileid::{Identity, Record};
 use crate::home::{Home, create_private_dir, read_if_exists, write_atomic};
 use crate::runtime::{
-    FlavorComponent, FlavorInfo, HostPattern, Limits, Runtime, check_info, quote, sha256_hex,
+    FileAsk, FlavorComponent, FlavorInfo, HostPattern, Limits, Runtime, check_info, quote,
+    sha256_hex,
 };
 
 /// What the user let a flavor have. Nothing else reaches it.
@@ -56,6 +57,18 @@ impl Grants {
         grants
             .hosts
             .retain(|h| HostPattern::parse(h).is_ok_and(|p| !p.needs_naming()));
+        grants
+    }
+
+    /// What a blanket yes (`--yes`, or yes to a prompt's "all of it")
+    /// grants a flavor that is not built in: [`Grants::by_default`] less
+    /// the files that only a grant of their own path may give (another
+    /// program's keys or credentials, or whatever a variable names).
+    pub fn blanket(info: &FlavorInfo) -> Grants {
+        let mut grants = Grants::by_default(info);
+        grants
+            .files
+            .retain(|f| FileAsk::parse(f).is_ok_and(|ask| ask.needs_naming().is_none()));
         grants
     }
 
@@ -321,6 +334,7 @@ impl FlavorRegistry {
                         &format!("built-in flavor `{name}`"),
                         builtin.wasm,
                         builtin.sha256,
+                        None,
                     )
                     .with_context(|| format!("built-in flavor `{name}` cannot be loaded"))?;
                 let info = runtime
@@ -393,7 +407,13 @@ impl FlavorRegistry {
                 write_atomic(&record, Record { sha256, identity }.render().as_bytes())
             });
         }
-        Ok(runtime.load(&format!("flavor `{name}`"), &wasm, &flavor.sha256)?)
+        let limits = flavor.limits.limits();
+        Ok(runtime.load(
+            &format!("flavor `{name}`"),
+            &wasm,
+            &flavor.sha256,
+            Some(&limits),
+        )?)
     }
 }
 

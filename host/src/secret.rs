@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::text::is_hidden;
+
 /// The key under which ZenML stores a secret's schema beside its values.
 pub const SCHEMA_KEY: &str = "zenml_schema_name";
 
@@ -29,12 +31,16 @@ pub struct Secret {
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SecretError {
-    /// The name is empty or holds characters no store accepts.
+    /// The name is empty.
+    #[error("a secret's name cannot be empty")]
+    EmptyName,
+    /// A new name holds a character that shows as nothing or changes what
+    /// a terminal shows.
     #[error(
-        "`{0}` is not a valid secret name: use letters, digits and `_.@+=-`, not starting \
-         with `-`, at most 512 characters"
+        "`{0}` holds a control or invisible character, which would make the secret hard to \
+         tell apart from others: choose a name without one"
     )]
-    InvalidName(String),
+    HiddenCharacter(String),
     /// The schema is not one secman knows.
     #[error("unknown schema `{0}`: use one of {list}", list = schema_names())]
     UnknownSchema(String),
@@ -155,9 +161,10 @@ fn schema_names() -> String {
 }
 
 impl Secret {
-    /// Checks the name, the schema and every key, as ZenML did.
+    /// Checks the schema and every key, as ZenML did, and that there is a
+    /// name. (A new name is held to [`validate_new_name`] too.)
     pub fn validate(&self) -> Result<(), SecretError> {
-        validate_name(&self.name)?;
+        check_name(&self.name)?;
         let schema = Schema::find(&self.schema)?;
         if self.values.is_empty() {
             return Err(SecretError::Empty);
@@ -184,21 +191,28 @@ impl Secret {
     }
 }
 
-/// A secret name every built-in store accepts: AWS's character set without
-/// `/`, which scopes use as a separator.
-pub fn validate_name(name: &str) -> Result<(), SecretError> {
-    // A leading `-` would read as an option in `secman secret get $NAME`.
-    let valid = !name.is_empty()
-        && !name.starts_with('-')
-        && name.len() <= 512
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_.@+=-".contains(c));
-    if valid {
-        Ok(())
-    } else {
-        Err(SecretError::InvalidName(name.to_string()))
+/// Whether `name` can address a secret a store holds: any name but the
+/// empty one. Stores written by ZenML hold names with spaces, `:`, `/`,
+/// quotes, non-ASCII letters or a leading `-`; each is readable, and shown
+/// escaped where it could disguise itself (see [`crate::text`]). A flavor
+/// refuses what its backend cannot hold (`/` in AWS, for one).
+pub fn check_name(name: &str) -> Result<(), SecretError> {
+    if name.is_empty() {
+        return Err(SecretError::EmptyName);
     }
+    Ok(())
+}
+
+/// Whether `name` may name a new secret: any name a store could hold,
+/// except one with a character that shows as nothing or changes what a
+/// terminal shows (see [`is_hidden`]), which no one could tell apart or
+/// type back.
+pub fn validate_new_name(name: &str) -> Result<(), SecretError> {
+    check_name(name)?;
+    if name.chars().any(is_hidden) {
+        return Err(SecretError::HiddenCharacter(name.to_string()));
+    }
+    Ok(())
 }
 
 /// A key is a Python identifier (`str.isidentifier()`), other than the
@@ -280,10 +294,45 @@ mod tests {
     }
 
     #[test]
-    fn names_use_the_portable_character_set() {
-        assert!(validate_name("db_creds-1.prod@x+y=z").is_ok());
-        for name in ["", "a/b", "a b", "ü", "-x", "--help", &"x".repeat(513)] {
-            assert!(validate_name(name).is_err(), "{name}");
+    fn any_name_zenml_writes_is_a_name() {
+        for name in [
+            "db_creds-1.prod@x+y=z",
+            "a/b",
+            "my secret",
+            "ns:db",
+            "~home",
+            "clé d'API",
+            "日本",
+            "-x",
+            "--help",
+            "#tag",
+            "\"quoted\"",
+            &"x".repeat(5000),
+        ] {
+            assert!(validate_new_name(name).is_ok(), "{name}");
+        }
+        assert_eq!(check_name(""), Err(SecretError::EmptyName));
+        assert_eq!(validate_new_name(""), Err(SecretError::EmptyName));
+    }
+
+    #[test]
+    fn a_new_name_holds_nothing_that_hides() {
+        for name in [
+            "a\nb",
+            "a\u{1b}[2J",
+            "evil\u{202e}",
+            "zero\u{200b}width",
+            "tab\t",
+        ] {
+            assert!(
+                matches!(
+                    validate_new_name(name),
+                    Err(SecretError::HiddenCharacter(_))
+                ),
+                "{name:?}"
+            );
+            // A store that holds one still has it read.
+            assert_eq!(check_name(name), Ok(()));
         }
     }
 }

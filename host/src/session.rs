@@ -201,6 +201,14 @@ impl Opener<'_> {
             .iter()
             .map(|host| HostPattern::parse(host).map_err(|e| anyhow!(e)))
             .collect::<Result<_>>()?;
+        // Every manager's storage (a flavor may run in any of them), and
+        // secman's own folders, which hold the stores of the rest.
+        let writable = others
+            .iter()
+            .map(|(_, folder)| folder.clone())
+            .chain(storage.iter().cloned())
+            .chain(self.home.own_folders())
+            .collect();
         let spec = SandboxSpec {
             flavor: flavor.name.clone(),
             storage,
@@ -208,6 +216,8 @@ impl Opener<'_> {
             env,
             files: flavor.grants.files.clone(),
             private: self.home.own_folders(),
+            writable,
+            builtin: flavor.source.is_builtin(),
             hosts,
             endpoints,
             limits: flavor.limits,

@@ -24,14 +24,14 @@ use tempfile::TempDir;
 use crate::support::{Run, peer_script, python, secman_binary};
 
 /// The memory and time limits the hostile flavor gets here.
-const MEMORY_MIB: u64 = 16;
-const TIME_SECS: u64 = 2;
+pub(crate) const MEMORY_MIB: u64 = 16;
+pub(crate) const TIME_SECS: u64 = 2;
 /// What secman itself may use beside its flavor's memory: the binary,
 /// wasmtime, the compiled component, the runtime's buffers.
-const HOST_OVERHEAD_MIB: u64 = 64;
+pub(crate) const HOST_OVERHEAD_MIB: u64 = 64;
 
 /// Files an attacker would want, with a marker in each.
-const DECOYS: &[(&str, &str)] = &[
+pub(crate) const DECOYS: &[(&str, &str)] = &[
     (".ssh/id_rsa", "DECOY-SSH-PRIVATE-KEY"),
     (".bashrc", "DECOY-SHELL-RC"),
     (
@@ -40,25 +40,25 @@ const DECOYS: &[(&str, &str)] = &[
     ),
 ];
 /// A variable in secman's environment that no flavor is granted.
-const DECOY_ENV: (&str, &str) = ("DECOY_TOKEN", "DECOY-ENV-VALUE");
+pub(crate) const DECOY_ENV: (&str, &str) = ("DECOY_TOKEN", "DECOY-ENV-VALUE");
 /// The secret another manager (the default one) keeps.
-const BYSTANDER: &str = "DECOY-BYSTANDER-VALUE";
+pub(crate) const BYSTANDER: &str = "DECOY-BYSTANDER-VALUE";
 
 /// A throwaway user: `HOME` with decoys, secman's state in its default
 /// place under it, and a secret in the default manager.
-struct User {
-    dir: TempDir,
+pub(crate) struct User {
+    pub(crate) dir: TempDir,
 }
 
 /// What one command did, measured.
-struct Measured {
-    run: Run,
-    peak_rss_mib: u64,
-    elapsed: Duration,
+pub(crate) struct Measured {
+    pub(crate) run: Run,
+    pub(crate) peak_rss_mib: u64,
+    pub(crate) elapsed: Duration,
 }
 
 impl User {
-    fn new() -> User {
+    pub(crate) fn new() -> User {
         let user = User {
             dir: tempfile::tempdir().unwrap(),
         };
@@ -71,21 +71,36 @@ impl User {
         user
     }
 
-    fn home(&self) -> PathBuf {
+    pub(crate) fn home(&self) -> PathBuf {
         self.dir.path().join("user")
     }
 
+    /// Where secman makes the private copies of granted files.
+    pub(crate) fn runtime_dir(&self) -> PathBuf {
+        self.dir.path().join("runtime")
+    }
+
+    /// The copies of granted files still on disk: none once a command ended.
+    pub(crate) fn copies_left(&self) -> Vec<PathBuf> {
+        fs::read_dir(self.runtime_dir())
+            .map(|entries| entries.map(|e| e.unwrap().path()).collect())
+            .unwrap_or_default()
+    }
+
     /// secman's state, where it goes by default.
-    fn state(&self) -> PathBuf {
+    pub(crate) fn state(&self) -> PathBuf {
         self.home().join(".config/secman")
     }
 
     /// `secman ARGS` as this user runs it: only `HOME` says where things
     /// are, and a decoy variable sits in the environment.
-    fn command(&self, args: &[&str]) -> Command {
+    pub(crate) fn command(&self, args: &[&str]) -> Command {
+        let runtime = self.runtime_dir();
+        fs::create_dir_all(&runtime).unwrap();
         let mut cmd = Command::new(secman_binary());
         cmd.args(args)
             .env("HOME", self.home())
+            .env("XDG_RUNTIME_DIR", runtime)
             .env(DECOY_ENV.0, DECOY_ENV.1)
             .stdin(Stdio::null());
         for var in [
@@ -102,18 +117,18 @@ impl User {
         cmd
     }
 
-    fn run(&self, args: &[&str]) -> Run {
+    pub(crate) fn run(&self, args: &[&str]) -> Run {
         Run::from(self.command(args).output().unwrap())
     }
 
-    fn ok(&self, args: &[&str]) -> String {
+    pub(crate) fn ok(&self, args: &[&str]) -> String {
         self.run(args).ok().stdout
     }
 
     /// Runs `secman ARGS` and measures its wall time and peak RSS, through
     /// a small parent (`peak_rss.py`): started from this big test process,
     /// its peak RSS would count this process's too.
-    fn measure(&self, args: &[&str]) -> Measured {
+    pub(crate) fn measure(&self, args: &[&str]) -> Measured {
         let report = self.dir.path().join("peak-rss");
         let start = Instant::now();
         let cmd = self.command(args);
@@ -146,7 +161,7 @@ impl User {
 
     /// Runs an attack and checks everything that must hold after any of
     /// them, whatever its result: returns what it did.
-    fn attack(&self, args: &[&str]) -> Run {
+    pub(crate) fn attack(&self, args: &[&str]) -> Run {
         let before = self.snapshot();
         let measured = self.measure(args);
         let run = measured.run;
@@ -165,6 +180,11 @@ impl User {
             self.snapshot(),
             before,
             "{args:?} changed files it was not granted"
+        );
+        assert_eq!(
+            self.copies_left(),
+            Vec::<PathBuf>::new(),
+            "{args:?} left copies of granted files behind"
         );
         assert!(
             measured.peak_rss_mib < MEMORY_MIB + HOST_OVERHEAD_MIB,
@@ -186,7 +206,7 @@ impl User {
 
     /// The decoys and secman's own state files (not the hostile managers'
     /// storage folders, which they are granted), with their contents.
-    fn snapshot(&self) -> Vec<(PathBuf, Vec<u8>)> {
+    pub(crate) fn snapshot(&self) -> Vec<(PathBuf, Vec<u8>)> {
         let mut files = Vec::new();
         let stores = self.state().join("stores");
         let bystander = self.manager_uuid("default");
@@ -215,7 +235,7 @@ impl User {
         files
     }
 
-    fn manager_uuid(&self, name: &str) -> String {
+    pub(crate) fn manager_uuid(&self, name: &str) -> String {
         let json: Value =
             serde_json::from_str(&self.ok(&["manager", "describe", name, "-o", "json"])).unwrap();
         json["uuid"].as_str().unwrap().to_string()
@@ -223,7 +243,7 @@ impl User {
 
     /// A copy of the hostile flavor whose `flavor-info` is `variant`, with
     /// `port` as the port it names.
-    fn hostile(&self, variant: u8, port: u16) -> PathBuf {
+    pub(crate) fn hostile(&self, variant: u8, port: u16) -> PathBuf {
         let mut wasm = fs::read(secman_test_plugins::HOSTILE).unwrap();
         let marker = b"SECMAN-HOSTILE-CONFIG:variant=00;port=00000";
         let at = wasm
@@ -238,7 +258,7 @@ impl User {
     }
 
     /// Registers hostile `variant` with the suite's limits and `grants`.
-    fn register_hostile(&self, variant: u8, port: u16, grants: &[&str]) -> Run {
+    pub(crate) fn register_hostile(&self, variant: u8, port: u16, grants: &[&str]) -> Run {
         let wasm = self.hostile(variant, port);
         let (memory, time) = (MEMORY_MIB.to_string(), TIME_SECS.to_string());
         let mut args = vec![
@@ -257,7 +277,7 @@ impl User {
     }
 
     /// A manager `name` of the hostile flavor aimed at `target`.
-    fn hostile_manager(&self, name: &str, target: &str) {
+    pub(crate) fn hostile_manager(&self, name: &str, target: &str) {
         self.ok(&[
             "manager",
             "register",
@@ -269,7 +289,7 @@ impl User {
         ]);
     }
 
-    fn storage_of(&self, manager: &str) -> PathBuf {
+    pub(crate) fn storage_of(&self, manager: &str) -> PathBuf {
         self.state().join("stores").join(self.manager_uuid(manager))
     }
 }
@@ -296,12 +316,12 @@ impl Listener {
 /// The command failed with one line naming `needle`: the sandbox stopped
 /// the call (exit code 1), or the flavor passed on the sandbox's refusal as
 /// `denied` (exit code 5).
-fn refused(run: &Run, needle: &str) {
+pub(crate) fn refused(run: &Run, needle: &str) {
     assert!([1, 5].contains(&run.code), "{}", run.stderr);
     fails_with(run, run.code, needle);
 }
 
-fn fails_with(run: &Run, code: i32, needle: &str) {
+pub(crate) fn fails_with(run: &Run, code: i32, needle: &str) {
     assert_eq!(run.code, code, "{}{}", run.stdout, run.stderr);
     assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
     assert!(
@@ -568,12 +588,14 @@ fn answers_errors_logs_and_output_cannot_inject_into_a_shell_or_a_terminal() {
     );
 
     // `--output env` assigns only the user's variables, each on one line:
-    // a key never names a variable alone.
+    // a key never names a variable alone, nor one that programs read as
+    // configuration whatever the prefix (`LIE_ENV_PROMPT_COMMAND`).
     let env = user.attack(&["secret", "get", "lie_env", "-m", "liar", "-o", "env"]);
-    assert_eq!(
-        env.ok().stdout,
-        "LIE_ENV_PROMPT_COMMAND='touch pwned'\nLIE_ENV_PASSWORD='hunter2'\n"
+    refused(
+        &env,
+        "LIE_ENV_PROMPT_COMMAND` would set a variable that programs read",
     );
+    assert!(env.stdout.is_empty(), "{}", env.stdout);
     for (attack, prefix, needle) in [
         (
             "lie_unicode_key",
@@ -581,7 +603,7 @@ fn answers_errors_logs_and_output_cannot_inject_into_a_shell_or_a_terminal() {
             "cannot be part of a shell variable name",
         ),
         ("lie_env", "", "does not start a shell variable name"),
-        ("lie_env", "LD_", "changes how a shell"),
+        ("lie_env", "LD_", "read as configuration"),
         ("lie_lines", "X_", "spans lines"),
     ] {
         let args = [
@@ -604,7 +626,7 @@ fn answers_errors_logs_and_output_cannot_inject_into_a_shell_or_a_terminal() {
     fails_with(&run, 1, "xxxxxxxx...");
     assert!(run.stderr.len() < 4096, "{} bytes", run.stderr.len());
 
-    // A listing shows only names secman can address, and says so.
+    // A listing shows every name a store holds, one a line, escaped.
     user.ok(&[
         "manager",
         "register",
@@ -615,14 +637,11 @@ fn answers_errors_logs_and_output_cannot_inject_into_a_shell_or_a_terminal() {
         "list_attack=lies",
     ]);
     let run = user.attack(&["secret", "list", "-m", "lister"]).ok();
-    assert_eq!(run.stdout, "ok\n");
-    assert!(
-        run.stderr.contains(r"two\nlines")
-            && run.stderr.contains(r"\u{1b}[2Jcleared")
-            && run.stderr.contains("--manager=default"),
-        "{}",
-        run.stderr
+    assert_eq!(
+        run.stdout,
+        "\\u{1b}[2Jcleared\n--manager=default\nok\ntwo\\nlines\n"
     );
+    assert_eq!(run.stderr, "");
 
     // What it says about itself is held to the same rules.
     for variant in [2, 3] {
@@ -669,7 +688,7 @@ fn what_a_flavor_makes_the_host_hold_stays_within_its_limits() {
     user.register_hostile(0, 0, &["--yes"]).ok();
     user.hostile_manager("hog", "x");
     for (attack, needle) in [
-        ("hoard_fields", "crashed in get-secret"),
+        ("hoard_fields", "made secman hold more than"),
         ("hoard_methods", "made secman hold more than"),
         ("random_flood", "crashed in get-secret"),
         ("huge_string", "memory limit of 16 MiB"),

@@ -17,5 +17,6 @@ mod secrets;
 mod shell;
 mod support;
 mod terminal;
+mod trust;
 mod vault;
 mod zenml;

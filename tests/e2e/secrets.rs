@@ -298,7 +298,7 @@ fn schemas_are_checked_before_anything_is_written() {
             "x",
             "zenml_schema_name=TOPSECRETVALUE",
         ],
-        &["secret", "register", "bad/name", "k=TOPSECRETVALUE"],
+        &["secret", "register", "bad\u{1b}name", "k=TOPSECRETVALUE"],
         &["secret", "register", "x"],
     ];
     for args in cases {
@@ -601,7 +601,7 @@ fn no_error_secman_prints_holds_a_secret_value() {
         &["secret", "register", "x", "password:S3CRET-typo"],
         &["secret", "register", "x", "password=@S3CRET-not-a-file"],
         &["secret", "register", "x", "bad key=S3CRET-v"],
-        &["secret", "register", "bad/name", "k=S3CRET-v"],
+        &["secret", "register", "bad\u{1b}name", "k=S3CRET-v"],
         &[
             "secret",
             "register",

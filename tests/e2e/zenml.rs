@@ -415,3 +415,144 @@ fn a_command_on_a_store_zenml_wrote_changes_only_its_secret() {
         assert_eq!(zenml_decode(&ours), expected, "{args:?}");
     }
 }
+
+/// Names ZenML's own CLI and API write without complaint, which secman
+/// once refused to address.
+const ZENML_NAMES: &[&str] = &[
+    "my secret",
+    "ns:db",
+    "~tilde",
+    "a/b",
+    "clé d'API",
+    "日本語",
+    "-dash",
+    "--help",
+    "#hash",
+    "\"double\"",
+    "'single'",
+    "a=b@c+d",
+];
+
+#[test]
+fn every_name_zenml_writes_is_listed_read_updated_deleted_and_copied() {
+    let home = TestHome::new();
+    let written = home.path().join("zenml.yaml");
+    // A name with a tab too: secman reads it, and creates no such name.
+    let mut names: Vec<&str> = ZENML_NAMES.to_vec();
+    names.push("tab\there");
+    let secrets: Vec<Value> = names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            json!({"name": name, "schema": "arbitrary",
+                   "values": values(&[("k", &format!("value {i}"))])})
+        })
+        .collect();
+    zenml("register", &written, &[], Some(&json!(secrets)));
+    let before = zenml_decode(&written);
+    let ours = home.store_file("secrets.yaml");
+    std::fs::copy(&written, &ours).unwrap();
+    zenml_manager(&home, &ours);
+
+    // Listed, every one: exact in JSON, one a line (escaped) in plain text.
+    let listed: Vec<String> =
+        serde_json::from_str(&home.ok(&["secret", "list", "-m", "zen", "-o", "json"])).unwrap();
+    let mut expected: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+    expected.sort();
+    assert_eq!(listed, expected);
+    let plain = home.ok(&["secret", "list", "-m", "zen"]);
+    assert_eq!(plain.lines().count(), names.len(), "{plain}");
+    assert!(plain.contains("tab\\there\n"), "{plain}");
+
+    // Read as ZenML reads them (after `--`, a leading `-` is a name).
+    for name in &names {
+        let got: Value = serde_json::from_str(
+            &home.ok(&["secret", "get", "-m", "zen", "-o", "json", "--", name]),
+        )
+        .unwrap();
+        assert_eq!(got["values"], before[*name]["values"], "{name}");
+        assert_eq!(
+            home.ok(&["secret", "get", "-m", "zen", "-k", "k", "--", name]),
+            format!("{}\n", before[*name]["values"]["k"].as_str().unwrap())
+        );
+    }
+
+    // Updated, registered and deleted: the bytes ZenML writes.
+    let commands: [(&[&str], &str, &str, Option<Value>); 4] = [
+        (
+            &["secret", "update", "-m", "zen", "--", "-dash", "k=updated"],
+            "update",
+            "-dash",
+            Some(values(&[("k", "updated")])),
+        ),
+        (
+            &[
+                "secret",
+                "update",
+                "-m",
+                "zen",
+                "--",
+                "tab\there",
+                "k=updated",
+            ],
+            "update",
+            "tab\there",
+            Some(values(&[("k", "updated")])),
+        ),
+        (
+            &[
+                "secret",
+                "register",
+                "-m",
+                "zen",
+                "--",
+                "new: name ✓",
+                "k=v",
+            ],
+            "register",
+            "new: name ✓",
+            Some(values(&[("k", "v")])),
+        ),
+        (
+            &["secret", "delete", "-m", "zen", "--yes", "--", "#hash"],
+            "delete",
+            "#hash",
+            None,
+        ),
+    ];
+    for (args, method, changed, content) in commands {
+        std::fs::copy(&written, &ours).unwrap();
+        let theirs = home.path().join("zenml-did.yaml");
+        std::fs::copy(&written, &theirs).unwrap();
+        home.ok(args);
+        match &content {
+            Some(values) => {
+                let secret = json!([{"name": changed, "schema": "arbitrary", "values": values}]);
+                zenml(method, &theirs, &[], Some(&secret));
+            }
+            None => {
+                zenml(method, &theirs, &[changed], None);
+            }
+        }
+        assert_eq!(
+            std::fs::read_to_string(&ours).unwrap(),
+            std::fs::read_to_string(&theirs).unwrap(),
+            "{args:?}: secman's store is not the bytes ZenML writes"
+        );
+    }
+
+    // Copied, every one, to a store ZenML reads the same.
+    std::fs::copy(&written, &ours).unwrap();
+    let other = home.path().join("other").join("secrets.yaml");
+    std::fs::create_dir_all(other.parent().unwrap()).unwrap();
+    home.local_manager("other", &other);
+    home.ok(&["secret", "copy", "--all", "--from", "zen", "--to", "other"]);
+    assert_eq!(zenml_decode(&other), before);
+
+    // A new name may hold anything but what hides on a terminal.
+    let err = home.fails(
+        &["secret", "register", "-m", "zen", "--", "x\u{1b}[2J", "k=v"],
+        2,
+    );
+    assert!(err.contains("control or invisible character"), "{err}");
+}

@@ -18,7 +18,7 @@ use serde::Serialize;
 use super::output::print_as;
 use super::{Context, usage};
 use crate::runtime::FlavorError;
-use crate::secret::validate_name;
+use crate::secret::check_name;
 use crate::session::{Access, Session};
 
 #[derive(Debug, Args)]
@@ -61,7 +61,7 @@ impl CopyArgs {
             usage!("--from and --to name the same manager, `{}`", self.from);
         }
         for name in &self.names {
-            validate_name(name)?;
+            check_name(name)?;
         }
         let format = ctx.format()?;
         let opener = ctx.opener()?;

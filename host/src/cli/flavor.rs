@@ -18,7 +18,7 @@ use crate::registry::{
     read_flavor_file, short,
 };
 use crate::runtime::{
-    FlavorInfo, HostPattern, Limits, OptionKind, is_flavor_name, quote, sha256_hex,
+    FileAsk, FlavorInfo, HostPattern, Limits, OptionKind, is_flavor_name, quote, sha256_hex,
 };
 
 #[derive(Debug, Subcommand)]
@@ -206,7 +206,12 @@ impl RegisterArgs {
         let limits = self.limits.settings();
         let component = ctx
             .runtime()?
-            .load(&path.display().to_string(), &wasm, &sha256)
+            .load(
+                &path.display().to_string(),
+                &wasm,
+                &sha256,
+                Some(&limits.limits()),
+            )
             .with_context(failed)?;
         let label = path.display().to_string();
         let info = component
@@ -261,30 +266,55 @@ impl RegisterArgs {
         ))
     }
 
-    /// What the user grants: the flags, or everything that can be granted
-    /// without naming it, with --yes or, at a terminal, when the user
-    /// accepts it as shown. Loopback, private and link-local addresses are
-    /// granted only by naming them with --allow-host.
+    /// What the user grants: the flags; or, with --yes, everything that
+    /// can be granted without naming it; or, at a terminal, what the user
+    /// accepts: the hosts, variables and storage as a whole, then each file
+    /// by its path. Loopback, private and link-local addresses, and files
+    /// that are other programs' keys or whatever a variable names, are
+    /// granted only by naming them.
     fn grants(&self, name: &str, info: &FlavorInfo) -> Result<Grants> {
         if !self.grants.is_empty() {
             return self.grants.to_grants(name, info);
         }
         let asked = Grants::asked(info);
-        let granted = Grants::by_default(info);
-        if !granted.is_empty() && !self.yes {
+        let mut granted = Grants::blanket(info);
+        // Local addresses are never asked about: only typing them grants.
+        let to_ask = !granted.is_empty() || !asked.files.is_empty();
+        if !self.yes && to_ask {
             if !std::io::stdin().is_terminal() {
                 usage!(
-                    "flavor `{name}` asks for {}. Grant it with {}, or all of it but local \
-                     addresses with --yes",
+                    "flavor `{name}` asks for {}. Grant it with {}, or with --yes all of it but \
+                     local addresses and the files that only their own grant gives",
                     describe_grants(&asked),
                     grant_flags(&asked)
                 );
             }
-            note(&format!(
-                "Flavor `{name}` asks for:\n{}",
-                grant_lines(&granted)
-            ));
-            input::confirm("grant all of it", false)?;
+            let others = Grants {
+                files: Vec::new(),
+                ..granted.clone()
+            };
+            if !others.is_empty() {
+                note(&format!(
+                    "Flavor `{name}` asks for:\n{}",
+                    grant_lines(&others)
+                ));
+                input::confirm("grant these", false)?;
+            }
+            granted.files = Vec::new();
+            for file in &asked.files {
+                let why = FileAsk::parse(file)
+                    .ok()
+                    .and_then(|ask| ask.needs_naming())
+                    .map(|why| format!(" ({why})"))
+                    .unwrap_or_default();
+                note(&format!(
+                    "Flavor `{name}` asks for a read-only copy of file {file}{}{why}.",
+                    now_at(file)
+                ));
+                if input::ask_yes_no("Grant this file?")? {
+                    granted.files.push(file.clone());
+                }
+            }
         }
         let held_back: Vec<&String> = asked
             .hosts
@@ -304,8 +334,37 @@ impl RegisterArgs {
                 flags.join(" ")
             ));
         }
+        if self.yes {
+            for file in asked.files.iter().filter(|f| !granted.files.contains(f)) {
+                let why = FileAsk::parse(file)
+                    .ok()
+                    .and_then(|ask| ask.needs_naming())
+                    .unwrap_or_default();
+                note(&format!(
+                    "Not granted: file {file}: {why}. Only you can grant it, by naming it: \
+                     `secman flavor grant {name} --allow-file '{file}'`"
+                ));
+            }
+        }
         Ok(granted)
     }
+}
+
+/// Where the file a grant entry names is now, for a prompt: a variable's
+/// value or the home's path.
+fn now_at(entry: &str) -> String {
+    let path = match FileAsk::parse(entry) {
+        Ok(FileAsk::Variable(var)) => match std::env::var_os(&var) {
+            Some(value) => PathBuf::from(value),
+            None => return format!(" (${var} is not set now)"),
+        },
+        Ok(FileAsk::Home(rest)) => match std::env::var_os("HOME") {
+            Some(home) => PathBuf::from(home).join(rest),
+            None => return String::new(),
+        },
+        _ => return String::new(),
+    };
+    format!(" (now {})", quote(&path.display().to_string(), 200))
 }
 
 #[derive(Debug, Args)]
@@ -801,17 +860,17 @@ impl TestArgs {
         let wasm = read_flavor_file(&path)?;
         let sha256 = sha256_hex(&wasm);
         let label = path.display().to_string();
+        let limits = LimitSettings::default();
         let component = ctx
             .runtime()?
-            .load(&label, &wasm, &sha256)
+            .load(&label, &wasm, &sha256, Some(&limits.limits()))
             .with_context(failed)?;
-        let limits = LimitSettings::default();
         let info = component
             .info(&label, limits.limits())
             .await
             .with_context(failed)?;
         let grants = if self.yes {
-            Grants::by_default(&info)
+            Grants::blanket(&info)
         } else {
             self.grants.to_grants(&info.name, &info)?
         };

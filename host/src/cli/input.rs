@@ -157,6 +157,13 @@ pub fn confirm(action: &str, yes: bool) -> Result<()> {
     }
 }
 
+/// Asks `question` at the terminal: whether the user answered yes (the
+/// default is no).
+pub fn ask_yes_no(question: &str) -> Result<bool> {
+    let answer = Prompter::new().ask_visible(&format!("{question} [y/N] "))?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
+}
+
 /// Asks questions on the terminal, or reads answers from piped stdin.
 struct Prompter {
     terminal: bool,

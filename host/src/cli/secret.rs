@@ -8,8 +8,8 @@ use clap::{Args, Subcommand};
 
 use super::output::{Format, note, print, print_as, table};
 use super::{Context, OutputFormat, input, usage};
-use crate::runtime::{FlavorError, env_line, env_prefix};
-use crate::secret::{DEFAULT_SCHEMA, Schema, Secret, validate_name};
+use crate::runtime::{FlavorError, env_line, env_prefix, escape};
+use crate::secret::{DEFAULT_SCHEMA, Schema, Secret, validate_new_name};
 use crate::session::Access;
 
 #[derive(Debug, Subcommand)]
@@ -67,7 +67,7 @@ pub struct RegisterArgs {
 
 impl RegisterArgs {
     async fn run(self, ctx: &Context) -> Result<()> {
-        validate_name(&self.name)?;
+        validate_new_name(&self.name)?;
         let schema = Schema::find(&self.schema)?;
         let values = input::values_for_register(&self.values, self.interactive, schema)?;
         let secret = Secret {
@@ -200,7 +200,9 @@ impl ListArgs {
             note(&format!("No secrets in manager `{}`.", session.manager));
         }
         print_as(format, &names, || {
-            names.iter().map(|n| format!("{n}\n")).collect()
+            // One name a line, even for a name that holds a line break:
+            // escaped as a table cell is (`-o json` is exact).
+            names.iter().map(|n| format!("{}\n", escape(n))).collect()
         })
     }
 }

@@ -71,6 +71,8 @@ impl Watchdog {
                 // SAFETY: writes bytes that live as long as the lock is held.
                 unsafe { libc::write(libc::STDERR_FILENO, part.as_ptr().cast(), part.len()) };
             }
+            // No copy of a granted file outlives secman.
+            super::scratch::remove_all_now();
             // SAFETY: `_exit` is async-signal-safe and ends the process.
             unsafe { libc::_exit(1) };
         }

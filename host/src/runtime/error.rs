@@ -145,6 +145,9 @@ pub enum LoadError {
          docs/writing-a-flavor.md in secman's repository)"
     )]
     CoreModule,
+    /// Its shape would cost the host more memory than a flavor may.
+    #[error("it is too big to load: {0}")]
+    TooBig(String),
     /// The binary does not validate or compile.
     #[error("it is not a valid WebAssembly component: {0}")]
     Invalid(String),

@@ -1,23 +1,33 @@
 //! Files a flavor reads, such as a credentials file: asked for in its
 //! `capabilities.files`, granted by the user, and given read-only as a copy.
 //!
-//! A granted file is read by the host when the command starts (a regular
-//! file of at most [`MAX_FILE_BYTES`], opened without blocking) and copied
-//! into a private folder (0700) that holds nothing else. That folder is
-//! mounted read-only at the path of the file's folder on the host, so the
-//! flavor finds the file where the variable or its home says it is, and
-//! sees none of its neighbours: a link, a later change or a sibling such
-//! as `~/.ssh` is never reached. The copy is removed when the sandbox is
-//! dropped.
+//! A granted file is opened by the host when the command starts, by what
+//! it is (see `resolve`: no link a flavor could have planted is followed,
+//! nothing on a kernel filesystem, a regular file of at most
+//! [`MAX_FILE_BYTES`]), and copied into a private folder (0700) that holds
+//! nothing else and that no exit leaves behind (see `scratch`). That
+//! folder is mounted read-only at the path of the file's folder on the
+//! host, so the flavor finds the file where the variable or its home says
+//! it is, and sees none of its neighbours.
+//!
+//! Keys and credentials of other programs (SSH, GPG, cloud CLIs, kubectl,
+//! git, docker, password stores, browsers: [`OTHER_PROGRAMS`]) reach a
+//! flavor only through a grant that names their path, which the user typed:
+//! `--yes` never grants one, and a `$NAME` grant or a link that leads to
+//! one gives nothing.
 
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Component, Path, PathBuf};
 
+use super::resolve::{self, Refused};
+use super::scratch::Copies;
+
 use anyhow::{Context, Result, bail};
 
-use super::untrusted::{is_env_name, quote};
+use super::untrusted::is_env_name;
+use crate::text::quote;
 
 /// The most files a flavor may ask for.
 pub const MAX_FILES: usize = 16;
@@ -91,12 +101,7 @@ impl FileAsk {
                 Ok(Some((path, (name.clone(), shown))))
             }
             FileAsk::Home(rest) => {
-                let Some(home) = std::env::var_os("HOME")
-                    .filter(|h| !h.is_empty())
-                    .map(PathBuf::from)
-                    .or_else(dirs::home_dir)
-                    .filter(|h| h.is_absolute())
-                else {
+                let Some(home) = user_home() else {
                     return Ok(None);
                 };
                 let home = normalise(&home);
@@ -126,19 +131,146 @@ fn normalise(path: &Path) -> PathBuf {
     out
 }
 
+/// Where keys and credentials of other programs live, in the user's home
+/// (a file or a folder), and whose they are.
+pub const OTHER_PROGRAMS: &[(&str, &str)] = &[
+    (".ssh", "ssh"),
+    (".gnupg", "GnuPG"),
+    (".aws", "the AWS CLI"),
+    (".config/gcloud", "gcloud"),
+    (".azure", "the Azure CLI"),
+    (".oci", "the OCI CLI"),
+    (".kube", "kubectl"),
+    (".netrc", "netrc (curl, git, ftp)"),
+    (".git-credentials", "git"),
+    (".config/git", "git"),
+    (".config/gh", "the GitHub CLI"),
+    (".docker", "docker"),
+    (".password-store", "pass"),
+    (".local/share/keyrings", "the desktop keyring"),
+    (".mozilla", "Firefox"),
+    (".config/google-chrome", "Chrome"),
+    (".config/chromium", "Chromium"),
+    (".config/BraveSoftware", "Brave"),
+    (".config/microsoft-edge", "Edge"),
+    (".pgpass", "PostgreSQL"),
+    (".my.cnf", "MySQL"),
+    (".npmrc", "npm"),
+    (".pypirc", "PyPI's tools"),
+    (".cargo/credentials", "cargo"),
+    (".cargo/credentials.toml", "cargo"),
+    (".terraform.d", "Terraform"),
+    (".vault-token", "Vault"),
+    (".config/op", "1Password's CLI"),
+    (".bash_history", "your shell's history"),
+    (".zsh_history", "your shell's history"),
+    (".config/secman", "secman"),
+];
+
+/// Absolute paths that hold other programs' or the system's secrets.
+const SYSTEM_SECRETS: &[(&str, &str)] = &[
+    ("/etc/shadow", "the system's passwords"),
+    ("/etc/gshadow", "the system's passwords"),
+    ("/etc/ssh", "the SSH server"),
+    ("/root", "the root user"),
+    ("/run/secrets", "the container runtime"),
+    ("/var/run/secrets", "the container runtime"),
+];
+
+/// Whose keys or credentials `path` (absolute) holds, if another
+/// program's: judged against the user's home as `home` says and as its
+/// links resolve.
+pub fn belongs_to(path: &Path, home: Option<&Path>) -> Option<&'static str> {
+    let homes = home
+        .into_iter()
+        .flat_map(|h| [Some(h.to_path_buf()), std::fs::canonicalize(h).ok()])
+        .flatten();
+    for home in homes {
+        if let Ok(rest) = path.strip_prefix(&home)
+            && let Some((_, owner)) = OTHER_PROGRAMS.iter().find(|(p, _)| rest.starts_with(p))
+        {
+            return Some(owner);
+        }
+    }
+    SYSTEM_SECRETS
+        .iter()
+        .find(|(p, _)| path.starts_with(p))
+        .map(|(_, owner)| *owner)
+}
+
+impl FileAsk {
+    /// Why this file is granted only by naming it, never by `--yes` or a
+    /// prompt's blanket yes: another program's keys or credentials, or a
+    /// variable, which may name any file when secman runs.
+    pub fn needs_naming(&self) -> Option<String> {
+        let home = user_home();
+        match self {
+            FileAsk::Variable(name) => Some(format!(
+                "it is whatever file ${name} names when secman runs"
+            )),
+            FileAsk::Home(rest) => {
+                let rest = Path::new(rest);
+                OTHER_PROGRAMS
+                    .iter()
+                    .find(|(p, _)| rest.starts_with(p))
+                    .map(|(_, owner)| format!("it holds keys or credentials of {owner}"))
+            }
+            FileAsk::Absolute(path) => {
+                let path = Path::new(path);
+                if ["/proc", "/sys", "/dev"]
+                    .iter()
+                    .any(|k| path.starts_with(k))
+                {
+                    return Some(
+                        "it is on a kernel filesystem, which describes processes and devices \
+                         (and is refused when opened)"
+                            .into(),
+                    );
+                }
+                belongs_to(path, home.as_deref())
+                    .map(|owner| format!("it holds keys or credentials of {owner}"))
+            }
+        }
+    }
+}
+
+/// The user's home folder, absolute, as `HOME` (or the system) says.
+fn user_home() -> Option<PathBuf> {
+    std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .map(PathBuf::from)
+        .or_else(dirs::home_dir)
+        .filter(|h| h.is_absolute())
+}
+
 /// The granted files of one sandbox, copied into a private folder.
 pub struct GrantedFiles {
     /// The copies, removed when dropped.
-    _copies: Option<tempfile::TempDir>,
+    _copies: Copies,
     /// (folder on the host holding copies, the path it is mounted at).
     pub mounts: Vec<(PathBuf, String)>,
-    /// Variables the flavor sees to find the files.
+    /// Variables the flavor sees to find the files: set only for a file
+    /// that was copied, to the path of its copy.
     pub env: Vec<(String, String)>,
 }
 
+/// What a sandbox's file grants are judged against.
+pub struct FileRules<'a> {
+    /// The flavor, for messages.
+    pub flavor: &'a str,
+    /// Whether it is built into secman (its own credentials are its to
+    /// read: `~/.aws` for `aws`).
+    pub builtin: bool,
+    /// secman's own folders: nothing inside is ever given.
+    pub forbidden: &'a [PathBuf],
+    /// Folders a flavor can write (every manager's storage): no link in
+    /// them is followed.
+    pub writable: &'a [PathBuf],
+}
+
 /// Copies the files of `granted` (entries of `capabilities.files`) that
-/// exist, refusing any inside `forbidden` (secman's own folders).
-pub fn copy_granted(flavor: &str, granted: &[String], forbidden: &[&Path]) -> Result<GrantedFiles> {
+/// exist, as `rules` allow.
+pub fn copy_granted(granted: &[String], rules: &FileRules) -> Result<GrantedFiles> {
     let mut env: Vec<(String, String)> = Vec::new();
     // Folder inside -> (file name -> contents).
     let mut folders: BTreeMap<PathBuf, Vec<(std::ffi::OsString, Vec<u8>)>> = BTreeMap::new();
@@ -147,15 +279,15 @@ pub fn copy_granted(flavor: &str, granted: &[String], forbidden: &[&Path]) -> Re
         let Some((path, variable)) = ask.locate()? else {
             continue;
         };
-        if !variable.0.is_empty() && !env.iter().any(|(n, _)| *n == variable.0) {
-            env.push(variable);
-        }
-        let Some(contents) = read_granted(flavor, entry, &path, forbidden)? else {
+        let Some(contents) = read_granted(&ask, entry, &path, rules)? else {
             continue;
         };
         let (Some(folder), Some(name)) = (path.parent(), path.file_name()) else {
             continue;
         };
+        if !variable.0.is_empty() && !env.iter().any(|(n, _)| *n == variable.0) {
+            env.push(variable);
+        }
         folders
             .entry(folder.to_path_buf())
             .or_default()
@@ -163,20 +295,15 @@ pub fn copy_granted(flavor: &str, granted: &[String], forbidden: &[&Path]) -> Re
     }
     if folders.is_empty() {
         return Ok(GrantedFiles {
-            _copies: None,
+            _copies: Copies::default(),
             mounts: Vec::new(),
             env,
         });
     }
     // In the user's runtime folder (memory, private) where there is one.
-    let make = |dir: PathBuf| {
-        tempfile::Builder::new()
-            .prefix("secman-files-")
-            .tempdir_in(dir)
-    };
-    let copies = dirs::runtime_dir()
-        .and_then(|dir| make(dir).ok())
-        .map_or_else(|| make(std::env::temp_dir()), Ok)
+    let (mut copies, root) = dirs::runtime_dir()
+        .and_then(|dir| Copies::new_folder(&dir).ok())
+        .map_or_else(|| Copies::new_folder(&std::env::temp_dir()), Ok)
         .context("cannot make a private folder for the files granted to the flavor")?;
     let mut mounts = Vec::new();
     for (index, (folder, files)) in folders.into_iter().enumerate() {
@@ -184,65 +311,78 @@ pub fn copy_granted(flavor: &str, granted: &[String], forbidden: &[&Path]) -> Re
             .to_str()
             .with_context(|| format!("the path {} is not valid UTF-8", folder.display()))?
             .to_string();
-        let copy = copies.path().join(index.to_string());
+        let copy = root.join(index.to_string());
         std::fs::create_dir(&copy).context("cannot copy the files granted to the flavor")?;
+        copies.track(&copy)?;
         for (name, contents) in files {
             let mut options = std::fs::OpenOptions::new();
             options.write(true).create_new(true).mode(0o400);
-            std::io::Write::write_all(&mut options.open(copy.join(&name))?, &contents)
+            let path = copy.join(&name);
+            let mut file = options
+                .open(&path)
+                .context("cannot copy the files granted to the flavor")?;
+            copies.track(&path)?;
+            std::io::Write::write_all(&mut file, &contents)
                 .context("cannot copy the files granted to the flavor")?;
         }
         mounts.push((copy, inside));
     }
     Ok(GrantedFiles {
-        _copies: Some(copies),
+        _copies: copies,
         mounts,
         env,
     })
 }
 
-/// The contents of the file `entry` names at `path`, or `None` if there is
-/// no such file.
+/// The contents of the file `entry` (`ask`) names at `path`, or `None` if
+/// there is no such file.
 fn read_granted(
-    flavor: &str,
+    ask: &FileAsk,
     entry: &str,
     path: &Path,
-    forbidden: &[&Path],
+    rules: &FileRules,
 ) -> Result<Option<Vec<u8>>> {
+    let flavor = rules.flavor;
     let what = || {
         format!(
             "file {} granted to flavor `{flavor}` as `{entry}`",
             path.display()
         )
     };
-    // Opened without blocking: a FIFO would wait for a writer.
-    let file = match std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
-        .open(path)
-    {
-        Ok(file) => file,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e).with_context(|| format!("cannot read {}", what())),
+    let opened = match resolve::open_regular(path, rules.writable) {
+        Ok(opened) => opened,
+        Err(Refused::Missing) => return Ok(None),
+        Err(Refused::NotRegular) => bail!("{} is not a regular file: point it at one", what()),
+        Err(Refused::FlavorLink(link)) => bail!(
+            "{} goes through the link {}, inside a storage folder that a flavor can write, which \
+             secman does not follow: put the file itself there, or grant it where it is",
+            what(),
+            link.display()
+        ),
+        Err(Refused::PseudoFile(kind)) => bail!(
+            "{} is on the kernel's `{kind}` filesystem, which describes processes and devices \
+             and is never given to a flavor",
+            what()
+        ),
+        Err(Refused::Changed) => bail!(
+            "{} changed while secman opened it (a link or a folder on its path was replaced): \
+             run the command again, and check what else can write there",
+            what()
+        ),
+        Err(Refused::Io(e)) => return Err(e).with_context(|| format!("cannot read {}", what())),
     };
-    let meta = file
-        .metadata()
-        .with_context(|| format!("cannot read {}", what()))?;
-    if !meta.is_file() {
-        bail!("{} is not a regular file: point it at one", what());
-    }
-    if meta.len() > MAX_FILE_BYTES {
+    if opened.meta.len() > MAX_FILE_BYTES {
         bail!(
             "{} is {} bytes, over the {} MiB a flavor is given",
             what(),
-            meta.len(),
+            opened.meta.len(),
             MAX_FILE_BYTES >> 20
         );
     }
-    let real = std::fs::canonicalize(path).with_context(|| format!("cannot read {}", what()))?;
-    if let Some(own) = forbidden
+    if let Some(own) = rules
+        .forbidden
         .iter()
-        .find(|dir| std::fs::canonicalize(dir).is_ok_and(|dir| real.starts_with(dir)))
+        .find(|dir| std::fs::canonicalize(dir).is_ok_and(|dir| opened.real.starts_with(dir)))
     {
         bail!(
             "{} is inside secman's own folder {}, which no flavor is given",
@@ -250,8 +390,28 @@ fn read_granted(
             own.display()
         );
     }
-    let mut contents = Vec::with_capacity(meta.len() as usize);
-    file.take(MAX_FILE_BYTES + 1)
+    // Another program's keys only where the grant names them itself.
+    let home = user_home();
+    let named = match ask {
+        FileAsk::Variable(_) => false,
+        _ => belongs_to(path, home.as_deref()).is_some(),
+    };
+    if !rules.builtin
+        && !named
+        && let Some(owner) = belongs_to(&opened.real, home.as_deref())
+    {
+        bail!(
+            "{} is {}, which holds keys or credentials of {owner}: a flavor gets such a file \
+             only through a grant of its own path (`secman flavor grant {flavor} --allow-file \
+             PATH`, if the flavor asks for that path)",
+            what(),
+            opened.real.display()
+        );
+    }
+    let mut contents = Vec::with_capacity(opened.meta.len() as usize);
+    opened
+        .file
+        .take(MAX_FILE_BYTES + 1)
         .read_to_end(&mut contents)
         .with_context(|| format!("cannot read {}", what()))?;
     if contents.len() as u64 > MAX_FILE_BYTES {
@@ -306,6 +466,15 @@ mod tests {
         assert!(FileAsk::parse(&format!("/{}", "a".repeat(MAX_PATH + 1))).is_err());
     }
 
+    fn rules<'a>(forbidden: &'a [PathBuf], writable: &'a [PathBuf]) -> FileRules<'a> {
+        FileRules {
+            flavor: "gcp",
+            builtin: false,
+            forbidden,
+            writable,
+        }
+    }
+
     #[test]
     fn only_the_granted_files_are_copied_and_nothing_in_secmans_folders() {
         let dir = tempfile::tempdir().unwrap();
@@ -314,7 +483,7 @@ mod tests {
         std::fs::write(keys.join("sa.json"), b"{}").unwrap();
         std::fs::write(keys.join("id_rsa"), b"private").unwrap();
         let granted = [format!("{}/sa.json", keys.display())];
-        let files = copy_granted("gcp", &granted, &[]).unwrap();
+        let files = copy_granted(&granted, &rules(&[], &[])).unwrap();
         assert_eq!(files.mounts.len(), 1);
         let (copy, inside) = &files.mounts[0];
         assert_eq!(inside, keys.to_str().unwrap());
@@ -324,26 +493,85 @@ mod tests {
             .collect();
         assert_eq!(names, [OsStr::new("sa.json")]);
         assert_eq!(std::fs::read(copy.join("sa.json")).unwrap(), b"{}");
+        let copy = copy.clone();
+        drop(files);
+        assert!(!copy.exists(), "the copy outlived its sandbox");
 
         let missing = [format!("{}/none.json", keys.display())];
         assert!(
-            copy_granted("gcp", &missing, &[])
+            copy_granted(&missing, &rules(&[], &[]))
                 .unwrap()
                 .mounts
                 .is_empty()
         );
 
-        let refused = copy_granted("gcp", &granted, &[dir.path()]).err().unwrap();
+        let own = [dir.path().to_path_buf()];
+        let refused = copy_granted(&granted, &rules(&own, &[])).err().unwrap();
         assert!(
             format!("{refused:#}").contains("inside secman's own folder"),
             "{refused:#}"
         );
 
         let folder = [format!("{}", dir.path().join("keys").display())];
-        let refused = copy_granted("gcp", &folder, &[]).err().unwrap();
+        let refused = copy_granted(&folder, &rules(&[], &[])).err().unwrap();
         assert!(
             format!("{refused:#}").contains("not a regular file"),
             "{refused:#}"
+        );
+    }
+
+    #[test]
+    fn other_programs_keys_need_a_grant_of_their_own_path() {
+        let home = Path::new("/home/u");
+        assert_eq!(
+            belongs_to(&home.join(".ssh/id_rsa"), Some(home)),
+            Some("ssh")
+        );
+        assert_eq!(
+            belongs_to(&home.join(".kube/config"), Some(home)),
+            Some("kubectl")
+        );
+        assert_eq!(
+            belongs_to(Path::new("/etc/shadow"), Some(home)),
+            Some("the system's passwords")
+        );
+        assert_eq!(belongs_to(&home.join("keys/sa.json"), Some(home)), None);
+        assert_eq!(belongs_to(&home.join(".sshx"), Some(home)), None);
+        assert!(
+            FileAsk::parse("~/.ssh/id_ed25519")
+                .unwrap()
+                .needs_naming()
+                .is_some()
+        );
+        assert!(
+            FileAsk::parse("~/.docker/config.json")
+                .unwrap()
+                .needs_naming()
+                .is_some()
+        );
+        assert!(
+            FileAsk::parse("$KEY_FILE")
+                .unwrap()
+                .needs_naming()
+                .is_some()
+        );
+        assert!(
+            FileAsk::parse("~/.config/tool/token")
+                .unwrap()
+                .needs_naming()
+                .is_none()
+        );
+        assert!(
+            FileAsk::parse("/var/run/secrets/token")
+                .unwrap()
+                .needs_naming()
+                .is_some()
+        );
+        assert!(
+            FileAsk::parse("/proc/self/environ")
+                .unwrap()
+                .needs_naming()
+                .is_some()
         );
     }
 }

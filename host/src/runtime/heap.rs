@@ -7,11 +7,15 @@
 //! the answers it returns. Capping each of those one by one leaves the next
 //! one open, so secman counts its whole heap instead. While a call into a
 //! flavor runs, the heap may hold at most a budget more than when the
-//! flavor's instance was made; an
-//! allocation past it ends secman at once with an error naming the flavor
-//! (allocation cannot fail gracefully in Rust, and nothing the flavor
-//! started can be trusted to unwind). Between calls nothing is watched:
-//! compiling a large component may use far more, legitimately.
+//! flavor's instance was made, so that what it kept from earlier calls
+//! counts too; an allocation past it ends secman at once with an error
+//! naming the flavor (allocation cannot fail gracefully in Rust, and
+//! nothing the flavor started can be trusted to unwind). Each flavor is
+//! charged for what it causes: what the heap grew between its calls
+//! (another flavor's calls in `secret copy`, the host's own work) is added
+//! to its base, so one flavor's memory is never blamed on another.
+//! Between calls nothing is watched: compiling a large component may use
+//! far more, legitimately.
 //!
 //! Linear memories are mapped by wasmtime directly, not allocated here, so
 //! they are not counted twice.
@@ -90,6 +94,8 @@ fn over_budget() -> ! {
         Ok(line) if !line.is_empty() => line.as_str(),
         _ => FALLBACK,
     };
+    // No copy of a granted file outlives secman (this allocates nothing).
+    super::scratch::remove_all_now();
     // SAFETY: writes a valid buffer to stderr, then leaves at once.
     unsafe {
         libc::write(2, line.as_ptr().cast(), line.len());

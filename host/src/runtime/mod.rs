@@ -17,7 +17,9 @@ mod info;
 mod link;
 mod outbound;
 mod output;
+mod resolve;
 mod sandbox;
+mod scratch;
 mod surface;
 mod untrusted;
 
@@ -29,19 +31,20 @@ use wasmtime::{Engine, Store, Trap};
 
 use crate::home::Home;
 use crate::secret::Secret;
+pub use crate::text::{escape, escape_lines, quote};
 use bindings::{FLAVOR_EXPORTS, Flavor, FlavorPre, types, v0_1};
 use cache::CompileCache;
 pub use cache::sha256_hex;
 use engine::Watchdog;
 pub use error::{FlavorError, LoadError};
-pub use files::FileAsk;
+pub use files::{FileAsk, OTHER_PROGRAMS};
 pub use info::{
     Capabilities, FlavorInfo, OptionKind, OptionSpec, RESERVED_OPTIONS, is_flavor_name,
 };
 pub use outbound::{AddressClass, Endpoint, HostPattern, Refusal};
 pub use sandbox::{Limits, LogLevel, SandboxSpec, SandboxState};
 use surface::Surface;
-pub use untrusted::{check_info, env_line, env_name, env_prefix, escape, escape_lines, quote};
+pub use untrusted::{check_info, env_line, env_name, env_prefix};
 
 /// The export every flavor has: the contract's `secrets-manager` interface,
 /// in its current version.
@@ -106,12 +109,15 @@ impl Runtime {
 
     /// Checks `wasm` (whose sha256 is `sha256`) is a flavor component this
     /// host can run, compiling it into the cache on first use. `label`
-    /// names it in progress reports.
+    /// names it in progress reports. A flavor that is not built in is
+    /// compiled within what its `limits` allow (see
+    /// [`Limits::compile_heap`]); a built-in one is trusted (`None`).
     pub fn load(
         &self,
         label: &str,
         wasm: &[u8],
         sha256: &str,
+        limits: Option<&Limits>,
     ) -> Result<FlavorComponent, LoadError> {
         match wasm.get(..8) {
             Some([0, b'a', b's', b'm', 1, 0, 0, 0]) => return Err(LoadError::CoreModule),
@@ -123,6 +129,21 @@ impl Runtime {
             None => {
                 check_surface(wasm)?;
                 let _progress = self.progress.as_ref().map(|start| start(label, wasm.len()));
+                // What compiling costs counts against the flavor.
+                let _watched = limits.map(|limits| {
+                    let budget = limits.compile_heap();
+                    heap::watch(
+                        heap::in_use(),
+                        budget,
+                        &format!(
+                            "compiling {label} needed more than {} MiB of memory, which its \
+                             memory limit of {} MiB allows (twice that and 64 MiB): register it \
+                             with a larger --memory-limit-mib if you trust it",
+                            budget >> 20,
+                            limits.memory >> 20
+                        ),
+                    )
+                });
                 self.cache
                     .compile(&self.engine, wasm, sha256)
                     .map_err(|e| LoadError::Invalid(quote(&one_line(&format!("{e:#}")), 400)))?
@@ -192,6 +213,7 @@ impl Runtime {
 /// the contract or imports what the host does not provide.
 fn check_surface(wasm: &[u8]) -> Result<(), LoadError> {
     let surface = Surface::read(wasm).map_err(|e| LoadError::Invalid(quote(&one_line(&e), 400)))?;
+    surface.shape.check().map_err(LoadError::TooBig)?;
     if !surface
         .exports
         .iter()
@@ -452,8 +474,16 @@ struct Call {
     /// The most a flavor may copy into the host per host call, and the
     /// most an answer may weigh as it is copied out.
     fuel: usize,
-    /// What the heap held before the instance was made.
+    /// What this instance is charged for on the host's heap: what it held
+    /// when it was made, plus every growth that happened between its calls
+    /// (another flavor's calls, the host's own work), which is not its
+    /// doing. Within a call, the heap may grow the call's budget past this.
     heap_base: usize,
+    /// What the heap held when the instance's last call ended.
+    heap_after_last: usize,
+    /// Why the instance can run nothing more: a call trapped or was cut
+    /// off mid-way, which leaves the instance in no state to trust.
+    dead: Option<String>,
 }
 
 impl Call {
@@ -466,6 +496,8 @@ impl Call {
             limits: spec.limits,
             fuel: spec.limits.result,
             heap_base: heap::in_use(),
+            heap_after_last: heap::in_use(),
+            dead: None,
         })
     }
 
@@ -476,6 +508,13 @@ impl Call {
         operation: &'static str,
         call: impl AsyncFnOnce(&mut Store<SandboxState>) -> wasmtime::Result<T>,
     ) -> Result<T, FlavorError> {
+        if let Some(earlier) = &self.dead {
+            return Err(FlavorError::Backend(format!(
+                "flavor `{}` cannot run {operation}: its instance stopped in {} ({earlier}), and \
+                 secman does not call an instance that stopped; nothing more was done",
+                self.flavor, self.operation
+            )));
+        }
         self.operation = operation;
         let ticks = self.limits.timeout.as_millis() / engine::EPOCH_TICK.as_millis();
         self.store.set_epoch_deadline(ticks.max(1) as u64);
@@ -487,6 +526,9 @@ impl Call {
             Instant::now() + self.limits.timeout + engine::WATCHDOG_GRACE,
             self.time_limit().to_string(),
         );
+        // Each flavor is charged for what it causes: what grew since its
+        // last call was someone else's.
+        self.heap_base += heap::in_use().saturating_sub(self.heap_after_last);
         let heap = heap::watch(
             self.heap_base,
             self.limits.host_heap(),
@@ -499,17 +541,20 @@ impl Call {
         );
         let result = tokio::time::timeout(self.limits.timeout, call(&mut self.store)).await;
         drop(heap);
+        self.heap_after_last = heap::in_use();
         drop(watched);
-        match result {
+        let error = match result {
             // A flavor that printed past its cap is stopped even if it
             // coped with the failed write.
-            Ok(Ok(_)) if self.store.data().output_limit_hit() => Err(self.output_limit()),
-            Ok(Ok(value)) => Ok(value),
-            Ok(Err(trap)) => Err(self
+            Ok(Ok(_)) if self.store.data().output_limit_hit() => self.output_limit(),
+            Ok(Ok(value)) => return Ok(value),
+            Ok(Err(trap)) => self
                 .outbound_failure()
-                .unwrap_or_else(|| self.explain(trap))),
-            Err(_elapsed) => Err(self.time_limit()),
-        }
+                .unwrap_or_else(|| self.explain(trap)),
+            Err(_elapsed) => self.time_limit(),
+        };
+        self.dead = Some(error.to_string());
+        Err(error)
     }
 
     /// Runs one operation of the contract: a trap or the flavor's own

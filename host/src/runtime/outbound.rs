@@ -204,7 +204,7 @@ impl HostPattern {
             format!(
                 "`{}` is not a host pattern ({why}): use a name such as `api.example.com` or \
                  `*.example.com`, or an address, optionally with `:port`",
-                super::untrusted::quote(pattern, 80)
+                crate::text::quote(pattern, 80)
             )
         };
         let (host, port) = match pattern.rsplit_once(':') {
@@ -288,7 +288,7 @@ impl Endpoint {
         let invalid = || {
             format!(
                 "`{}` is not an endpoint URL: use http://HOST[:PORT] or https://HOST[:PORT]",
-                super::untrusted::quote(url, 80)
+                crate::text::quote(url, 80)
             )
         };
         let uri: http::Uri = url.parse().map_err(|_| invalid())?;

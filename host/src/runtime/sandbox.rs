@@ -19,10 +19,10 @@ use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use super::bindings::{Level, log, types};
-use super::files::{self, GrantedFiles};
+use super::files::{self, FileRules, GrantedFiles};
 use super::outbound::{Endpoint, HostPattern, MAX_RESPONSE_BODY, OutboundPolicy, Refusal};
 use super::output::CappedOutput;
-use super::untrusted::escape;
+use crate::text::escape;
 
 /// The limits a flavor runs under.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,6 +44,18 @@ impl Limits {
     /// host's own work.
     pub fn host_heap(&self) -> usize {
         self.result + 2 * self.output + MAX_RESPONSE_BODY as usize + (24 << 20)
+    }
+}
+
+impl Limits {
+    /// How much secman's heap may grow while it compiles a flavor that is
+    /// not built in: twice its memory limit and 64 MiB. Compiling costs
+    /// about 20 bytes of heap per byte of code (the Python example, 18 MB,
+    /// takes about 330 MiB), so the defaults fit every example with room,
+    /// and a flavor registered with a small memory limit cannot make secman
+    /// hold gigabytes before any of its calls is counted.
+    pub fn compile_heap(&self) -> usize {
+        self.memory.saturating_mul(2).saturating_add(64 << 20)
     }
 }
 
@@ -74,6 +86,12 @@ pub struct SandboxSpec {
     pub files: Vec<String>,
     /// secman's own folders: no granted file may be inside one.
     pub private: Vec<PathBuf>,
+    /// Folders a flavor can write (every manager's storage): no link in
+    /// them is followed to a granted file.
+    pub writable: Vec<PathBuf>,
+    /// Whether the flavor is built into secman, and so may read its own
+    /// CLI's credentials through a variable.
+    pub builtin: bool,
     /// Hosts it may send HTTPS requests to.
     pub hosts: Vec<HostPattern>,
     /// The manager's own endpoints, reachable as configured.
@@ -144,8 +162,15 @@ impl SandboxSpec {
     pub fn build_store(&self, engine: &wasmtime::Engine) -> Result<Store<SandboxState>> {
         let stdout = CappedOutput::new(self.limits.output);
         let stderr = CappedOutput::new(self.limits.output);
-        let private: Vec<&std::path::Path> = self.private.iter().map(PathBuf::as_path).collect();
-        let files = files::copy_granted(&self.flavor, &self.files, &private)?;
+        let files = files::copy_granted(
+            &self.files,
+            &FileRules {
+                flavor: &self.flavor,
+                builtin: self.builtin,
+                forbidden: &self.private,
+                writable: &self.writable,
+            },
+        )?;
         let mut wasi = WasiCtxBuilder::new();
         wasi.stdout(stdout.clone())
             .stderr(stderr.clone())
@@ -270,7 +295,11 @@ impl ResourceLimiter for MemoryBudget {
 /// What one table element costs the host.
 const TABLE_ELEMENT_BYTES: usize = 16;
 /// Live resources (host handles, and guest handles) one instance may hold.
-const MAX_RESOURCES: usize = 1000;
+/// Counted live, as wasmtime counts them, and sized for languages with a
+/// garbage collector, which drop handles late (a JavaScript flavor holds
+/// one per file it touched until a collection): what they cost the host's
+/// heap is within the heap budget of each call (see `heap`) anyway.
+const MAX_RESOURCES: usize = 100_000;
 /// Header bytes one `wasi:http` `fields` may hold.
 const MAX_FIELDS_BYTES: usize = 16 << 10;
 /// The most random bytes one call may ask for.

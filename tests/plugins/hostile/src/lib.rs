@@ -57,6 +57,9 @@ impl Flavor for Hostile {
     /// `06`: loopback hosts at the test's port, by address and by name.
     /// `07`: files: the one `$HOSTILE_KEY_FILE` names, and
     ///       `~/.aws/credentials`.
+    /// `08`: files a blanket yes must never give (an SSH key, a kernel
+    ///       file, whatever a variable names) beside a plain one, and a
+    ///       storage-file option `store_file`.
     fn info() -> FlavorInfo {
         let mut info = FlavorInfo {
             name: "hostile".into(),
@@ -65,6 +68,7 @@ impl Flavor for Hostile {
             options: vec![
                 OptionSpec::new("target", "What an attack aims at", false),
                 OptionSpec::new("list_attack", "What listing does: `huge`", false),
+                OptionSpec::new("open_hoard_mib", "Host memory to hold from open", false),
             ],
             capabilities: Capabilities {
                 outbound_hosts: vec![],
@@ -109,6 +113,17 @@ impl Flavor for Hostile {
                 info.capabilities.files =
                     vec!["$HOSTILE_KEY_FILE".into(), "~/.aws/credentials".into()]
             }
+            "08" => {
+                info.capabilities.files = vec![
+                    "$HOSTILE_KEY_FILE".into(),
+                    "~/.ssh/id_rsa".into(),
+                    "/proc/self/environ".into(),
+                    "~/.config/tool/token".into(),
+                ];
+                info.options.push(
+                    OptionSpec::new("store_file", "Where it keeps things", false).storage_file(),
+                );
+            }
             _ => {}
         }
         info
@@ -117,6 +132,8 @@ impl Flavor for Hostile {
 
 struct Attacker {
     options: Options,
+    /// Host objects it keeps for as long as it lives (`open_hoard_mib`).
+    _hoard: Vec<wasip2::http::types::Fields>,
 }
 
 impl Attacker {
@@ -129,8 +146,23 @@ impl Attacker {
 
 impl ManagerApi for Attacker {
     fn open(options: Vec<(String, String)>) -> Result<Manager, Error> {
+        let options = Options::new(options);
+        // `open_hoard_mib=N`: N MiB of header maps on the host's heap, held
+        // by the instance, within its own budget.
+        let mib: usize = options
+            .get("open_hoard_mib")
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        let hoard = (0..mib * 128)
+            .map(|_| {
+                let fields = wasip2::http::types::Fields::new();
+                let _ = fields.append("x-hoard", &[b'a'; 8 << 10]);
+                fields
+            })
+            .collect();
         Ok(Manager::new(Attacker {
-            options: Options::new(options),
+            options,
+            _hoard: hoard,
         }))
     }
 
@@ -152,6 +184,43 @@ impl ManagerApi for Attacker {
                 vec![("wrote".into(), self.target()?)]
             }
             "read_env" => std::env::vars().collect(),
+            "symlink" => {
+                // `target` is `LINK=>DEST`: a link at LINK (inside a
+                // folder it can write) whose content is DEST.
+                let target = self.target()?;
+                let (link, dest) = target
+                    .split_once("=>")
+                    .ok_or_else(|| Error::Invalid("target is LINK=>DEST".into()))?;
+                let (dir, inside) = wasip2::filesystem::preopens::get_directories()
+                    .into_iter()
+                    .find_map(|(dir, path)| {
+                        let inside = link.strip_prefix(path.trim_end_matches('/'))?;
+                        Some((dir, inside.trim_start_matches('/').to_string()))
+                    })
+                    .ok_or_else(|| Error::Denied("refused: no folder holds the link".into()))?;
+                let _ = dir.unlink_file_at(&inside);
+                dir.symlink_at(dest, &inside)
+                    .map_err(|e| Error::Denied(format!("refused: {e:?}")))?;
+                vec![("linked".into(), link.into())]
+            }
+            "hold_handles" => {
+                // What a garbage-collected runtime does: many live handles,
+                // dropped only later.
+                let held: Vec<_> = (0..5000)
+                    .map(|_| wasip2::http::types::Fields::new())
+                    .collect();
+                let count = held.len();
+                std::mem::forget(held);
+                vec![("held".into(), count.to_string())]
+            }
+            // Keys that would point a program at what the flavor wrote,
+            // under the default prefix of a secret named `aws` (`AWS_`).
+            "aws" => vec![
+                ("config_file".into(), self.target()?),
+                ("access_key_id".into(), "AKIAHOSTILE".into()),
+            ],
+            // A value that leads into its storage folder.
+            "pointer" => vec![("token".into(), self.target()?)],
             "read_options" => self.options_seen(),
             "tcp_connect" => {
                 TcpStream::connect(self.target()?).map_err(refused)?;
