@@ -315,6 +315,12 @@ fn secman_run_never_lets_a_flavor_choose_a_programs_configuration() {
     ]);
     fails_with(&run, 1, "a storage folder that a flavor can write");
     assert!(!marker.exists(), "the command ran");
+    // Nor through `eval "$(secman secret get ... -o env)"`.
+    let run = user.attack(&[
+        "secret", "get", "pointer", "-m", "m", "-o", "env", "--prefix", "MY_",
+    ]);
+    fails_with(&run, 1, "a storage folder that a flavor");
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
 
     // The command starts with the user's umask, not secman's.
     let mut command = user.command(&["run", "-s", "bystander", "--", "sh", "-c", "umask"]);

@@ -106,7 +106,7 @@ impl RunArgs {
 
 /// The folders a flavor can write, as configured and as their links
 /// resolve.
-fn writable_folders(ctx: &Context) -> Result<Vec<PathBuf>> {
+pub(super) fn writable_folders(ctx: &Context) -> Result<Vec<PathBuf>> {
     let mut folders = Managers::load(&ctx.home)?.storage_folders();
     folders.extend(ctx.home.own_folders());
     let resolved: Vec<PathBuf> = folders
@@ -119,7 +119,7 @@ fn writable_folders(ctx: &Context) -> Result<Vec<PathBuf>> {
 
 /// The folder of `folders` that `value` names a place inside, if any: as
 /// a path, a `file:` URL, an option's argument or an entry of a list.
-fn points_into<'a>(value: &str, folders: &'a [PathBuf]) -> Option<&'a Path> {
+pub(super) fn points_into<'a>(value: &str, folders: &'a [PathBuf]) -> Option<&'a Path> {
     let home = std::env::var("HOME").ok().filter(|h| h.starts_with('/'));
     let expanded = match (&home, value.contains("~/")) {
         (Some(home), true) => value.replace("~/", &format!("{home}/")),

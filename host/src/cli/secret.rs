@@ -161,6 +161,20 @@ impl GetArgs {
                     Some(prefix) => prefix.clone(),
                     None => env_prefix(&secret.name),
                 };
+                // As for `secman run`: no value that leads where a flavor
+                // can write.
+                let writable = super::run::writable_folders(ctx)?;
+                for (key, value) in &secret.values {
+                    if let Some(folder) = super::run::points_into(value, &writable) {
+                        bail!(
+                            "secret `{}` cannot be printed with --output env: the value of key \
+                             `{key}` names a place inside {}, a storage folder that a flavor \
+                             can write. Use --output json",
+                            secret.name,
+                            folder.display()
+                        );
+                    }
+                }
                 let lines = secret
                     .values
                     .iter()
