@@ -16,8 +16,7 @@ use crate::builtin::{self, EmbeddedFlavor};
 use crate::fileid::{Identity, Record};
 use crate::home::{Home, create_private_dir, read_if_exists, write_atomic};
 use crate::runtime::{
-    FileAsk, FlavorComponent, FlavorInfo, HostPattern, Limits, Runtime, check_info, quote,
-    sha256_hex,
+    FlavorComponent, FlavorInfo, HostPattern, Limits, Runtime, check_info, quote, sha256_hex,
 };
 
 /// What the user let a flavor have. Nothing else reaches it.
@@ -60,16 +59,15 @@ impl Grants {
         grants
     }
 
-    /// What a blanket yes (`--yes`, or yes to a prompt's "all of it")
-    /// grants a flavor that is not built in: [`Grants::by_default`] less
-    /// the files that only a grant of their own path may give (another
-    /// program's keys or credentials, or whatever a variable names).
+    /// What a blanket yes (`--yes`) grants a flavor that is not built in:
+    /// [`Grants::by_default`] less every file. A file is the user's to
+    /// name: no list of where other programs keep their keys is ever
+    /// complete, so none is relied on to decide for the user.
     pub fn blanket(info: &FlavorInfo) -> Grants {
-        let mut grants = Grants::by_default(info);
-        grants
-            .files
-            .retain(|f| FileAsk::parse(f).is_ok_and(|ask| ask.needs_naming().is_none()));
-        grants
+        Grants {
+            files: Vec::new(),
+            ..Grants::by_default(info)
+        }
     }
 
     /// Checks that these grants, read back from the registry, are within

@@ -34,28 +34,38 @@ fn with_key(user: &User, args: &[&str], file: &Path) -> Run {
 }
 
 #[test]
-fn a_blanket_yes_never_grants_other_programs_keys_variables_or_kernel_files() {
+fn a_blanket_yes_grants_no_file_and_kernel_files_and_other_programs_keys_need_their_path() {
     let user = User::new();
     let run = user.register_hostile(8, 0, &["--yes"]);
     let said = run.ok().stderr;
-    for file in ["$HOSTILE_KEY_FILE", "~/.ssh/id_rsa", "/proc/self/environ"] {
+    // No file at all: each is the user's to name.
+    for (file, why) in [
+        ("$HOSTILE_KEY_FILE", "whatever file $HOSTILE_KEY_FILE names"),
+        ("~/.ssh/id_rsa", "keys or credentials of ssh"),
+        ("/proc/self/environ", "kernel filesystem"),
+        ("~/.config/tool/token", ""),
+    ] {
+        let line = said
+            .lines()
+            .find(|l| l.contains(&format!("Not granted: file {file}")))
+            .unwrap_or_else(|| panic!("{file}: {said}"));
         assert!(
-            said.contains(&format!("Not granted: file {file}")),
-            "{file}: {said}"
+            line.contains(why) && line.contains("--allow-file"),
+            "{line}"
         );
     }
     let describe = user.ok(&["flavor", "describe", "hostile"]);
-    for (file, granted) in [
-        ("~/.config/tool/token", true),
-        ("~/.ssh/id_rsa", false),
-        ("/proc/self/environ", false),
-        ("$HOSTILE_KEY_FILE", false),
+    for file in [
+        "~/.config/tool/token",
+        "~/.ssh/id_rsa",
+        "/proc/self/environ",
+        "$HOSTILE_KEY_FILE",
     ] {
         let line = describe
             .lines()
             .find(|l| l.contains(&format!("file {file} ")))
             .unwrap_or_else(|| panic!("{file}: {describe}"));
-        assert_eq!(!line.contains("NOT granted"), granted, "{line}");
+        assert!(line.contains("NOT granted"), "{line}");
     }
 
     // A kernel file is refused by what it is, even when named.
@@ -241,9 +251,10 @@ fn no_exit_leaves_a_copy_of_a_granted_file_behind() {
     let run = user.attack(&["secret", "get", "hoard_fields", "-m", "m"]);
     refused(&run, "hold more than");
 
-    // Ctrl-C and SIGTERM: the copies go first, then the signal ends
-    // secman as it would have.
-    for signal in [libc::SIGINT, libc::SIGTERM] {
+    // Ctrl-C, SIGTERM, and any other signal that ends secman (SIGXFSZ is
+    // what a flavor writing past `ulimit -f` causes): the copies go
+    // first, then the signal ends secman as it would have.
+    for signal in [libc::SIGINT, libc::SIGTERM, libc::SIGUSR1, libc::SIGXFSZ] {
         let mut child = user
             .command(&["secret", "get", "loop", "-m", "m"])
             .stdout(Stdio::null())
@@ -315,6 +326,20 @@ fn secman_run_never_lets_a_flavor_choose_a_programs_configuration() {
     ]);
     fails_with(&run, 1, "a storage folder that a flavor can write");
     assert!(!marker.exists(), "the command ran");
+    // However the path is spelled.
+    user.hostile_manager("spelled", "sh {storage}//./sub/../evil.sh");
+    let run = user.attack(&[
+        "run",
+        "-m",
+        "spelled",
+        "-s",
+        "pointer:MY_",
+        "--",
+        "sh",
+        "-c",
+        &script,
+    ]);
+    fails_with(&run, 1, "a storage folder that a flavor can write");
     // Nor through `eval "$(secman secret get ... -o env)"`.
     let run = user.attack(&[
         "secret", "get", "pointer", "-m", "m", "-o", "env", "--prefix", "MY_",

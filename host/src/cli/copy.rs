@@ -20,6 +20,7 @@ use super::{Context, usage};
 use crate::runtime::FlavorError;
 use crate::secret::check_name;
 use crate::session::{Access, Session};
+use crate::text::escape;
 
 #[derive(Debug, Args)]
 pub struct CopyArgs {
@@ -110,7 +111,8 @@ impl CopyArgs {
                 if report.overwritten.is_empty() {
                     String::new()
                 } else {
-                    format!("; overwrote {}", report.overwritten.join(", "))
+                    let names: Vec<_> = report.overwritten.iter().map(|n| escape(n)).collect();
+                    format!("; overwrote {}", names.join(", "))
                 }
             )
         })?;

@@ -269,9 +269,8 @@ impl RegisterArgs {
     /// What the user grants: the flags; or, with --yes, everything that
     /// can be granted without naming it; or, at a terminal, what the user
     /// accepts: the hosts, variables and storage as a whole, then each file
-    /// by its path. Loopback, private and link-local addresses, and files
-    /// that are other programs' keys or whatever a variable names, are
-    /// granted only by naming them.
+    /// by its path. Loopback, private and link-local addresses, and files,
+    /// are granted by --yes only by naming them.
     fn grants(&self, name: &str, info: &FlavorInfo) -> Result<Grants> {
         if !self.grants.is_empty() {
             return self.grants.to_grants(name, info);
@@ -304,7 +303,7 @@ impl RegisterArgs {
             for file in &asked.files {
                 let why = FileAsk::parse(file)
                     .ok()
-                    .and_then(|ask| ask.needs_naming())
+                    .and_then(|ask| ask.caution())
                     .map(|why| format!(" ({why})"))
                     .unwrap_or_default();
                 note(&format!(
@@ -335,13 +334,14 @@ impl RegisterArgs {
             ));
         }
         if self.yes {
-            for file in asked.files.iter().filter(|f| !granted.files.contains(f)) {
+            for file in &asked.files {
                 let why = FileAsk::parse(file)
                     .ok()
-                    .and_then(|ask| ask.needs_naming())
+                    .and_then(|ask| ask.caution())
+                    .map(|why| format!(" ({why})"))
                     .unwrap_or_default();
                 note(&format!(
-                    "Not granted: file {file}: {why}. Only you can grant it, by naming it: \
+                    "Not granted: file {file}{why}. A file is granted only by naming it: \
                      `secman flavor grant {name} --allow-file '{file}'`"
                 ));
             }
@@ -354,8 +354,11 @@ impl RegisterArgs {
 /// value or the home's path.
 fn now_at(entry: &str) -> String {
     let path = match FileAsk::parse(entry) {
-        Ok(FileAsk::Variable(var)) => match std::env::var_os(&var) {
-            Some(value) => PathBuf::from(value),
+        // A variable's value is shown only when it is a file's path: it
+        // may hold a token.
+        Ok(FileAsk::Variable(var)) => match std::env::var_os(&var).map(PathBuf::from) {
+            Some(path) if path.is_absolute() && path.is_file() => path,
+            Some(_) => return format!(" (${var} is set, not to a file's full path)"),
             None => return format!(" (${var} is not set now)"),
         },
         Ok(FileAsk::Home(rest)) => match std::env::var_os("HOME") {

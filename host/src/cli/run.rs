@@ -113,30 +113,138 @@ pub(super) fn writable_folders(ctx: &Context) -> Result<Vec<PathBuf>> {
         .iter()
         .filter_map(|f| std::fs::canonicalize(f).ok())
         .collect();
+    let mut folders: Vec<PathBuf> = folders.iter().map(|f| normalise(f)).collect();
     folders.extend(resolved);
     Ok(folders)
 }
 
-/// The folder of `folders` that `value` names a place inside, if any: as
-/// a path, a `file:` URL, an option's argument or an entry of a list.
+/// The folder of `folders` that `value` names a place inside, if any.
+///
+/// A value is read as a program might read it: every word of it (split at
+/// blanks, quotes, `=`, `:`, `;`, `,` and shell operators) that names a
+/// path, after `%XX` escapes are decoded (`file:` URLs), `$NAME`,
+/// `${NAME}` and `~` are expanded, a relative path is taken from the
+/// current folder (the command's), `.`, `..` and `//` are resolved, and
+/// links are followed as far as the path exists.
 pub(super) fn points_into<'a>(value: &str, folders: &'a [PathBuf]) -> Option<&'a Path> {
-    let home = std::env::var("HOME").ok().filter(|h| h.starts_with('/'));
-    let expanded = match (&home, value.contains("~/")) {
-        (Some(home), true) => value.replace("~/", &format!("{home}/")),
-        _ => value.to_string(),
-    };
-    folders.iter().map(PathBuf::as_path).find(|folder| {
-        let folder = folder.to_string_lossy();
-        let folder = folder.trim_end_matches('/');
-        !folder.is_empty()
-            && expanded.match_indices(folder).any(|(at, _)| {
-                // The whole folder, not a longer name that starts the same.
-                matches!(
-                    expanded[at + folder.len()..].chars().next(),
-                    None | Some('/')
-                )
-            })
-    })
+    let cwd = std::env::current_dir().ok();
+    let expanded = expand_variables(&percent_decode(value));
+    let words = expanded
+        .split(|c: char| c.is_whitespace() || "'\"`=:;,|&<>()".contains(c))
+        .filter(|w| !w.is_empty());
+    for word in words {
+        let path = match word.strip_prefix('~') {
+            Some(rest) if rest.is_empty() || rest.starts_with('/') => {
+                match std::env::var_os("HOME") {
+                    Some(home) => PathBuf::from(home).join(rest.trim_start_matches('/')),
+                    None => continue,
+                }
+            }
+            _ if word.starts_with('/') => PathBuf::from(word),
+            // A bare word is a path only where it names something there.
+            _ => match &cwd {
+                Some(cwd) if word.contains('/') || cwd.join(word).symlink_metadata().is_ok() => {
+                    cwd.join(word)
+                }
+                _ => continue,
+            },
+        };
+        let lexical = normalise(&path);
+        let real = resolve_existing(&lexical);
+        if let Some(folder) = folders
+            .iter()
+            .find(|folder| lexical.starts_with(folder) || real.starts_with(folder))
+        {
+            return Some(folder);
+        }
+    }
+    None
+}
+
+/// `text` with each `%XX` escape decoded (as a `file:` URL is read).
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%'
+            && let (Some(hi), Some(lo)) = (
+                bytes.get(i + 1).and_then(|&b| hex(b)),
+                bytes.get(i + 2).and_then(|&b| hex(b)),
+            )
+        {
+            out.push((hi * 16 + lo) as u8);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// `text` with `$NAME` and `${NAME}` replaced by the variable's value, as
+/// a shell or a program expanding them would.
+fn expand_variables(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 1..];
+        let (name, len) = match after.strip_prefix('{') {
+            Some(inner) => match inner.find('}') {
+                Some(end) => (&inner[..end], end + 2),
+                None => ("", 0),
+            },
+            None => {
+                let end = after
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .unwrap_or(after.len());
+                (&after[..end], end)
+            }
+        };
+        match std::env::var(name).ok().filter(|_| !name.is_empty()) {
+            Some(value) => out.push_str(&value),
+            None => out.push_str(&rest[at..at + 1 + len]),
+        }
+        rest = &after[len..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `path` without `.`, `..` or empty parts, as the kernel would read it if
+/// no part were a link.
+fn normalise(path: &Path) -> PathBuf {
+    let mut out = PathBuf::from("/");
+    for part in path.components() {
+        match part {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::Normal(part) => out.push(part),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// `path` with its links resolved as far as it exists.
+fn resolve_existing(path: &Path) -> PathBuf {
+    let mut existing = path;
+    let mut rest = Vec::new();
+    while let Some(parent) = existing.parent() {
+        if let Ok(real) = std::fs::canonicalize(existing) {
+            return rest
+                .iter()
+                .rev()
+                .fold(real, |p: PathBuf, part| p.join(part));
+        }
+        rest.push(existing.file_name().unwrap_or_default());
+        existing = parent;
+    }
+    path.to_path_buf()
 }
 
 #[cfg(test)]
@@ -153,7 +261,16 @@ mod tests {
             "--require=/home/u/team/hook.js",
             "/usr/bin:/home/u/team/bin",
             "/srv/store/a",
+            "sh /home/u//team/./evil.sh",
+            "/home/u/x/../team/evil.sh",
+            "file:///home/u/%74eam/x.py",
+            "-e 'ssh -F /home/u/team/cfg'",
         ] {
+            assert!(points_into(value, &folders).is_some(), "{value}");
+        }
+        // SAFETY (test): the variable is this test's alone.
+        unsafe { std::env::set_var("SECMAN_TEST_TEAM", "/home/u/team") };
+        for value in ["$SECMAN_TEST_TEAM/evil.sh", "sh ${SECMAN_TEST_TEAM}/x"] {
             assert!(points_into(value, &folders).is_some(), "{value}");
         }
         for value in [

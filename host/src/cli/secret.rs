@@ -91,7 +91,7 @@ impl RegisterArgs {
             })?;
         print(&format!(
             "Registered secret `{}` ({}) in manager `{}` with keys: {}\n",
-            secret.name,
+            escape(&secret.name),
             secret.schema,
             session.manager,
             keys(&secret.values)
@@ -281,7 +281,7 @@ impl UpdateArgs {
             .with_context(context)?;
         print(&format!(
             "Updated secret `{}` in manager `{}`; its keys are now: {}\n",
-            secret.name,
+            escape(&secret.name),
             session.manager,
             keys(&secret.values)
         ))
@@ -319,7 +319,8 @@ impl DeleteArgs {
             })?;
         print(&format!(
             "Deleted secret `{}` from manager `{}`\n",
-            self.name, session.manager
+            escape(&self.name),
+            session.manager
         ))
     }
 }

@@ -162,35 +162,74 @@ pub const OTHER_PROGRAMS: &[(&str, &str)] = &[
     (".terraform.d", "Terraform"),
     (".vault-token", "Vault"),
     (".config/op", "1Password's CLI"),
-    (".bash_history", "your shell's history"),
-    (".zsh_history", "your shell's history"),
+    (".s3cfg", "s3cmd"),
+    (".boto", "boto"),
+    (".config/rclone", "rclone"),
+    (".config/containers", "podman"),
+    ("containers/auth.json", "podman"),
+    (".config/doctl", "doctl"),
+    (".pulumi", "Pulumi"),
+    (".databrickscfg", "Databricks"),
+    (".kaggle", "Kaggle"),
+    (".cache/huggingface", "Hugging Face"),
+    (".huggingface", "Hugging Face"),
+    (".config/hcloud", "hcloud"),
+    (".config/ngrok", "ngrok"),
+    (".config/github-copilot", "GitHub Copilot"),
+    (".snowflake", "Snowflake"),
+    (".dbt", "dbt"),
+    (".config/heroku", "Heroku"),
+    (".netlify", "Netlify"),
+    (".config/vercel", "Vercel"),
+    (".terraformrc", "Terraform"),
+    (".m2", "Maven"),
+    (".gradle", "Gradle"),
+    (".ivy2", "Ivy"),
+    (".config/zenml", "ZenML"),
     (".config/secman", "secman"),
+    (".local/share/secman", "secman"),
+    (".gitconfig", "git"),
+    (".viminfo", "vim"),
+    (".lesshst", "less"),
+    (".dbshell", "the MongoDB shell"),
 ];
 
 /// Absolute paths that hold other programs' or the system's secrets.
 const SYSTEM_SECRETS: &[(&str, &str)] = &[
     ("/etc/shadow", "the system's passwords"),
     ("/etc/gshadow", "the system's passwords"),
+    ("/etc/sudoers", "sudo"),
     ("/etc/ssh", "the SSH server"),
+    ("/etc/ssl/private", "TLS servers"),
+    ("/etc/letsencrypt", "Let's Encrypt"),
+    ("/etc/kubernetes", "Kubernetes"),
+    ("/etc/rancher", "k3s"),
+    ("/var/lib/kubelet", "the kubelet"),
+    ("/etc/krb5.keytab", "Kerberos"),
+    ("/etc/wireguard", "WireGuard"),
+    ("/etc/NetworkManager/system-connections", "NetworkManager"),
     ("/root", "the root user"),
     ("/run/secrets", "the container runtime"),
     ("/var/run/secrets", "the container runtime"),
 ];
 
 /// Whose keys or credentials `path` (absolute) holds, if another
-/// program's: judged against the user's home as `home` says and as its
-/// links resolve.
-pub fn belongs_to(path: &Path, home: Option<&Path>) -> Option<&'static str> {
-    let homes = home
-        .into_iter()
-        .flat_map(|h| [Some(h.to_path_buf()), std::fs::canonicalize(h).ok()])
-        .flatten();
-    for home in homes {
-        if let Ok(rest) = path.strip_prefix(&home)
-            && let Some((_, owner)) = OTHER_PROGRAMS.iter().find(|(p, _)| rest.starts_with(p))
-        {
+/// program's: a place of [`OTHER_PROGRAMS`] under any folder (the user's
+/// home or another's), a history file, or a place of the system's.
+pub fn belongs_to(path: &Path) -> Option<&'static str> {
+    let parts: Vec<_> = path.components().collect();
+    for start in 0..parts.len() {
+        let rest: PathBuf = parts[start..].iter().collect();
+        if let Some((_, owner)) = OTHER_PROGRAMS.iter().find(|(p, _)| rest.starts_with(p)) {
             return Some(owner);
         }
+    }
+    if path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.to_ascii_lowercase().contains("history"))
+    {
+        return Some("a program's history");
     }
     SYSTEM_SECRETS
         .iter()
@@ -199,38 +238,30 @@ pub fn belongs_to(path: &Path, home: Option<&Path>) -> Option<&'static str> {
 }
 
 impl FileAsk {
-    /// Why this file is granted only by naming it, never by `--yes` or a
-    /// prompt's blanket yes: another program's keys or credentials, or a
-    /// variable, which may name any file when secman runs.
-    pub fn needs_naming(&self) -> Option<String> {
-        let home = user_home();
-        match self {
-            FileAsk::Variable(name) => Some(format!(
-                "it is whatever file ${name} names when secman runs"
-            )),
-            FileAsk::Home(rest) => {
-                let rest = Path::new(rest);
-                OTHER_PROGRAMS
-                    .iter()
-                    .find(|(p, _)| rest.starts_with(p))
-                    .map(|(_, owner)| format!("it holds keys or credentials of {owner}"))
+    /// What the user should know before granting this file, if anything:
+    /// that it holds another program's keys or credentials, is a kernel
+    /// file, or is whatever a variable names when secman runs.
+    pub fn caution(&self) -> Option<String> {
+        let path = match self {
+            FileAsk::Variable(name) => {
+                return Some(format!(
+                    "it is whatever file ${name} names when secman runs"
+                ));
             }
-            FileAsk::Absolute(path) => {
-                let path = Path::new(path);
-                if ["/proc", "/sys", "/dev"]
-                    .iter()
-                    .any(|k| path.starts_with(k))
-                {
-                    return Some(
-                        "it is on a kernel filesystem, which describes processes and devices \
-                         (and is refused when opened)"
-                            .into(),
-                    );
-                }
-                belongs_to(path, home.as_deref())
-                    .map(|owner| format!("it holds keys or credentials of {owner}"))
-            }
+            FileAsk::Home(rest) => Path::new("/").join(rest),
+            FileAsk::Absolute(path) => PathBuf::from(path),
+        };
+        if ["/proc", "/sys", "/dev"]
+            .iter()
+            .any(|k| path.starts_with(k))
+        {
+            return Some(
+                "it is on a kernel filesystem, which describes processes and devices (and is \
+                 refused when opened)"
+                    .into(),
+            );
         }
+        belongs_to(&path).map(|owner| format!("it holds keys or credentials of {owner}"))
     }
 }
 
@@ -391,14 +422,13 @@ fn read_granted(
         );
     }
     // Another program's keys only where the grant names them itself.
-    let home = user_home();
     let named = match ask {
         FileAsk::Variable(_) => false,
-        _ => belongs_to(path, home.as_deref()).is_some(),
+        _ => belongs_to(path).is_some(),
     };
     if !rules.builtin
         && !named
-        && let Some(owner) = belongs_to(&opened.real, home.as_deref())
+        && let Some(owner) = belongs_to(&opened.real)
     {
         bail!(
             "{} is {}, which holds keys or credentials of {owner}: a flavor gets such a file \
@@ -521,57 +551,45 @@ mod tests {
     }
 
     #[test]
-    fn other_programs_keys_need_a_grant_of_their_own_path() {
-        let home = Path::new("/home/u");
-        assert_eq!(
-            belongs_to(&home.join(".ssh/id_rsa"), Some(home)),
-            Some("ssh")
-        );
-        assert_eq!(
-            belongs_to(&home.join(".kube/config"), Some(home)),
-            Some("kubectl")
-        );
-        assert_eq!(
-            belongs_to(Path::new("/etc/shadow"), Some(home)),
-            Some("the system's passwords")
-        );
-        assert_eq!(belongs_to(&home.join("keys/sa.json"), Some(home)), None);
-        assert_eq!(belongs_to(&home.join(".sshx"), Some(home)), None);
-        assert!(
-            FileAsk::parse("~/.ssh/id_ed25519")
-                .unwrap()
-                .needs_naming()
-                .is_some()
-        );
-        assert!(
-            FileAsk::parse("~/.docker/config.json")
-                .unwrap()
-                .needs_naming()
-                .is_some()
-        );
-        assert!(
-            FileAsk::parse("$KEY_FILE")
-                .unwrap()
-                .needs_naming()
-                .is_some()
-        );
+    fn other_programs_keys_are_known_wherever_they_are() {
+        for (path, owner) in [
+            ("/home/u/.ssh/id_rsa", "ssh"),
+            ("/home/bob/.kube/config", "kubectl"),
+            ("/tmp/x/bobhome/.aws/credentials", "the AWS CLI"),
+            ("/run/user/1000/containers/auth.json", "podman"),
+            (
+                "/home/u/.local/share/fish/fish_history",
+                "a program's history",
+            ),
+            ("/etc/shadow", "the system's passwords"),
+            ("/etc/kubernetes/admin.conf", "Kubernetes"),
+        ] {
+            assert_eq!(belongs_to(Path::new(path)), Some(owner), "{path}");
+        }
+        for path in [
+            "/home/u/keys/sa.json",
+            "/home/u/.sshx",
+            "/home/u/.config/tool/token",
+        ] {
+            assert_eq!(belongs_to(Path::new(path)), None, "{path}");
+        }
+        for entry in [
+            "~/.ssh/id_ed25519",
+            "~/.docker/config.json",
+            "$KEY_FILE",
+            "/var/run/secrets/token",
+            "/proc/self/environ",
+        ] {
+            assert!(
+                FileAsk::parse(entry).unwrap().caution().is_some(),
+                "{entry}"
+            );
+        }
         assert!(
             FileAsk::parse("~/.config/tool/token")
                 .unwrap()
-                .needs_naming()
+                .caution()
                 .is_none()
-        );
-        assert!(
-            FileAsk::parse("/var/run/secrets/token")
-                .unwrap()
-                .needs_naming()
-                .is_some()
-        );
-        assert!(
-            FileAsk::parse("/proc/self/environ")
-                .unwrap()
-                .needs_naming()
-                .is_some()
         );
     }
 }

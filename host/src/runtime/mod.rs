@@ -129,7 +129,22 @@ impl Runtime {
             None => {
                 check_surface(wasm)?;
                 let _progress = self.progress.as_ref().map(|start| start(label, wasm.len()));
-                // What compiling costs counts against the flavor.
+                // What compiling costs counts against the flavor: its time
+                // (the watchdog ends secman past it; compiling cannot be
+                // interrupted) and its memory.
+                let _deadline = limits.map(|limits| {
+                    let time = limits.compile_time();
+                    self.watchdog.arm(
+                        Instant::now() + time,
+                        format!(
+                            "compiling {label} took more than {} s, which its time limit of {} s \
+                             allows (four times that, one minute at least): register it with a \
+                             larger --time-limit-secs if you trust it",
+                            time.as_secs(),
+                            limits.timeout.as_secs_f64()
+                        ),
+                    )
+                });
                 let _watched = limits.map(|limits| {
                     let budget = limits.compile_heap();
                     heap::watch(

@@ -57,6 +57,13 @@ impl Limits {
     pub fn compile_heap(&self) -> usize {
         self.memory.saturating_mul(2).saturating_add(64 << 20)
     }
+
+    /// How long compiling a flavor that is not built in may take: four
+    /// times its time limit, one minute at least (two with the defaults;
+    /// the largest example takes 10 to 20 s on two busy cores).
+    pub fn compile_time(&self) -> Duration {
+        (self.timeout * 4).max(Duration::from_secs(60))
+    }
 }
 
 impl Default for Limits {

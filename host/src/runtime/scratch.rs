@@ -121,18 +121,44 @@ extern "C" fn on_signal(signal: libc::c_int) {
     }
 }
 
-/// Catches the signals that end secman by default, so that the copies go
-/// first. A signal the user's shell ignores (`nohup`) stays ignored.
+/// Catches every signal that ends secman by default and that nothing else
+/// in secman handles, so that the copies go first: the terminal's, a
+/// supervisor's, resource limits' (`SIGXCPU`, `SIGXFSZ`, which a flavor
+/// writing a big file can cause), timers', `abort`'s, and the real-time
+/// ones. A signal with a handler already (the clock's, wasmtime's for
+/// traps) or ignored (`nohup`'s `SIGHUP`, Rust's `SIGPIPE`) is left as it
+/// is. Only `SIGKILL` cannot be caught (see [`sweep`]).
 fn install_signal_handlers() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
-        for signal in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT] {
+        let fixed = [
+            libc::SIGHUP,
+            libc::SIGINT,
+            libc::SIGQUIT,
+            libc::SIGTRAP,
+            libc::SIGABRT,
+            libc::SIGUSR1,
+            libc::SIGUSR2,
+            libc::SIGPIPE,
+            libc::SIGALRM,
+            libc::SIGTERM,
+            libc::SIGSTKFLT,
+            libc::SIGXCPU,
+            libc::SIGXFSZ,
+            libc::SIGVTALRM,
+            libc::SIGPROF,
+            libc::SIGIO,
+            libc::SIGPWR,
+            libc::SIGSYS,
+        ];
+        for signal in fixed.into_iter().chain(libc::SIGRTMIN()..=libc::SIGRTMAX()) {
             // SAFETY: reads the current action and installs one whose
             // handler is async-signal-safe.
             unsafe {
                 let mut old: libc::sigaction = std::mem::zeroed();
-                libc::sigaction(signal, std::ptr::null(), &mut old);
-                if old.sa_sigaction == libc::SIG_IGN {
+                if libc::sigaction(signal, std::ptr::null(), &mut old) != 0
+                    || old.sa_sigaction != libc::SIG_DFL
+                {
                     continue;
                 }
                 let mut action: libc::sigaction = std::mem::zeroed();

@@ -268,6 +268,27 @@ const CONFIGURATION_VARIABLES: &[&str] = &[
     "DISPLAY",
     "WAYLAND_DISPLAY",
     "BROWSER",
+    "TZ",
+    "PGHOST",
+    "PGHOSTADDR",
+    "PGSERVICE",
+    "PGSSLMODE",
+    "PGSSLROOTCERT",
+    "PGSSLCERT",
+    "PGSSLKEY",
+    "PGSSLCRL",
+    "MYSQL_HOST",
+    "MYSQL_UNIX_PORT",
+    "MYSQL_TCP_PORT",
+    "POSIXLY_CORRECT",
+    "TIMEFORMAT",
+    "EXECIGNORE",
+    "COMP_WORDBREAKS",
+    "GITHUB_API_URL",
+    "GITHUB_SERVER_URL",
+    "AWS_ROLE_ARN",
+    "AWS_ROLE_SESSION_NAME",
+    "FCEDIT",
 ];
 /// Prefixes of the variables of tools that read settings, plugins or
 /// code from their environment, and of secman's own.
@@ -349,6 +370,29 @@ const CONFIGURATION_PREFIXES: &[&str] = &[
     "AWS_EC2_METADATA",
     "RES_",
     "RESOLV_",
+    "AWS_CLI_",
+    "AWS_USE_",
+    "AWS_IGNORE_",
+    "BASH_",
+    "ZSH",
+    "KRB5",
+    "XAUTH",
+    "GCE_METADATA",
+    "GOOGLE_API_USE",
+    "CONTAINER_",
+    "BUILDKIT_",
+    "COMPLUS_",
+    "MPL",
+    "DEBUGINFOD",
+    "ZENML_",
+    "MLFLOW_",
+    "WANDB_",
+    "HF_",
+    "HUGGINGFACE_",
+    "PODMAN_",
+    "CONSUL_",
+    "NOMAD_",
+    "OLLAMA_",
 ];
 /// Words that, ending any `_`-separated part of a name, make the variable
 /// point a program at a file, a folder, a command, settings or a proxy:
@@ -399,10 +443,27 @@ const CONFIGURATION_ENDINGS: &[&str] = &[
     "SOCK",
     "SOCKET",
     "WRAPPER",
+    "RSH",
+    "SSH",
+    "ADDR",
+    "HOST",
+    "ENDPOINT",
+    "ENDPOINTS",
+    "SERVER",
+    "CACERT",
+    "CAPATH",
+    "SSLMODE",
+    "VERIFY",
+    "CCNAME",
+    "AUTHORITY",
+    "BACKEND",
+    "KEYTAB",
 ];
 /// Whole parts that do the same, where a suffix match would be too broad
 /// (`WEBHOOK` is a secret, `HOOK` a command).
-const CONFIGURATION_PARTS: &[&str] = &["HOOK", "HOOKS", "RUN", "SCRIPT", "CA", "CERTS"];
+const CONFIGURATION_PARTS: &[&str] = &[
+    "HOOK", "HOOKS", "RUN", "SCRIPT", "CA", "CERTS", "EDIT", "BASE", "PROG",
+];
 
 /// Whether programs read the variable `name` as configuration: a file,
 /// folder, command, proxy or setting to use, rather than a value.
@@ -730,6 +791,33 @@ mod tests {
             ("", "zdotdir"),
             ("", "tmpdir"),
             ("DB_", "init_script"),
+            ("RSYNC_", "rsh"),
+            ("", "rsync_connect_prog"),
+            ("", "cvs_rsh"),
+            ("", "svn_ssh"),
+            ("", "fcedit"),
+            ("VAULT_", "addr"),
+            ("", "consul_http_addr"),
+            ("", "openai_base_url"),
+            ("", "openai_api_base"),
+            ("", "gh_host"),
+            ("", "github_api_url"),
+            ("", "hf_endpoint"),
+            ("", "mlflow_tracking_uri"),
+            ("", "zenml_store_url"),
+            ("", "pghost"),
+            ("", "pgsslrootcert"),
+            ("", "vault_cacert"),
+            ("", "vault_skip_verify"),
+            ("", "krb5ccname"),
+            ("", "xauthority"),
+            ("", "container_host"),
+            ("", "mplbackend"),
+            ("", "socks5_server"),
+            ("", "bash_xtracefd"),
+            ("", "tz"),
+            ("", "azure_authority_host"),
+            ("", "gce_metadata_host"),
         ] {
             let why = env_name(prefix, key).unwrap_err();
             assert!(
@@ -750,6 +838,7 @@ mod tests {
             ("", "github_token"),
             ("", "azure_client_secret"),
             ("STRIPE_", "api_key"),
+            ("", "credit_card"),
         ] {
             assert!(env_name(prefix, key).is_ok(), "{prefix}{key}");
         }
