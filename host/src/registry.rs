@@ -142,6 +142,9 @@ pub struct LimitSettings {
     /// What one call may return, in MiB.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result_mib: Option<u64>,
+    /// What each of its managers' storage folders may hold, in MiB.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage_mib: Option<u64>,
 }
 
 impl LimitSettings {
@@ -165,6 +168,7 @@ impl LimitSettings {
             result: self
                 .result_mib
                 .map_or(default.result, |m| (m as usize) << 20),
+            storage: self.storage_mib.map_or(default.storage, |m| m << 20),
         }
     }
 }

@@ -208,10 +208,15 @@ fn a_link_a_flavor_plants_beside_a_granted_file_is_never_followed() {
         &creds,
     );
     assert_eq!(read.ok().stdout, "TEAM-CREDS\n");
-    // The flavor swaps the file for a link to the user's shell rc file (no
+    // The flavor cannot plant a link at all...
+    let run = user.attack(&["secret", "get", "symlink", "-m", "planter"]);
+    refused(&run, "refused");
+    assert!(!fs::symlink_metadata(&creds).is_ok_and(|m| m.is_symlink()));
+    // ...and one planted there otherwise (by an older secman, another
+    // program) is never followed: here to the user's shell rc file (no
     // program's key: only the link gives it away).
-    user.ok(&["secret", "get", "symlink", "-m", "planter"]);
-    assert!(fs::symlink_metadata(&creds).unwrap().is_symlink());
+    let _ = fs::remove_file(&creds);
+    std::os::unix::fs::symlink(format!("../user/{}", DECOYS[1].0), &creds).unwrap();
     let run = with_key(
         &user,
         &["secret", "get", "read_file", "-m", "reader"],
@@ -489,4 +494,27 @@ fn one_flavors_memory_is_never_blamed_on_another() {
         1,
         "flavor `hoarder` made secman hold more than 42 MiB",
     );
+}
+
+#[test]
+fn a_storage_folder_holds_no_more_than_its_quota() {
+    let user = User::new();
+    user.register_hostile(0, 0, &["--yes", "--storage-quota-mib", "4"])
+        .ok();
+    let describe = user.ok(&["flavor", "describe", "hostile"]);
+    assert!(describe.contains("storage 4 MiB"), "{describe}");
+    user.hostile_manager("m", "");
+    // It writes 1 MiB at a time until a write fails: the write past the
+    // quota fails as a full disk would, and the call is stopped.
+    let run = user.attack(&["secret", "get", "fill_storage", "-m", "m"]);
+    fails_with(
+        &run,
+        1,
+        "wrote past its storage quota of 4 MiB in get-secret",
+    );
+    let fill = user.storage_of("m").join("fill");
+    assert!(fs::metadata(&fill).unwrap().len() <= 4 << 20);
+    // What it holds counts at the next command too.
+    let run = user.attack(&["secret", "get", "fill_storage", "-m", "m"]);
+    fails_with(&run, 1, "storage quota");
 }

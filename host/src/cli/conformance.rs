@@ -103,6 +103,7 @@ fn variant(error: &FlavorError) -> &'static str {
         FlavorError::MemoryLimit { .. } => "memory-limit",
         FlavorError::OutputLimit { .. } => "output-limit",
         FlavorError::ResultLimit { .. } => "result-limit",
+        FlavorError::StorageQuota { .. } => "storage-quota",
         FlavorError::Crashed { .. } => "crashed",
     }
 }

@@ -177,6 +177,9 @@ struct LimitFlags {
     /// What one call may return, in MiB [default: 16].
     #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u64).range(1..=4096))]
     result_limit_mib: Option<u64>,
+    /// What each of its managers' storage folders may hold, in MiB [default: 256].
+    #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u64).range(1..=1048576))]
+    storage_quota_mib: Option<u64>,
 }
 
 impl LimitFlags {
@@ -186,6 +189,7 @@ impl LimitFlags {
             time_secs: self.time_limit_secs,
             output_kib: self.output_limit_kib,
             result_mib: self.result_limit_mib,
+            storage_mib: self.storage_quota_mib,
         }
     }
 }
@@ -450,6 +454,7 @@ struct LimitsView {
     time_secs: f64,
     output_kib: usize,
     result_mib: usize,
+    storage_mib: u64,
 }
 
 impl From<Limits> for LimitsView {
@@ -459,6 +464,7 @@ impl From<Limits> for LimitsView {
             time_secs: limits.timeout.as_secs_f64(),
             output_kib: limits.output >> 10,
             result_mib: limits.result >> 20,
+            storage_mib: limits.storage >> 20,
         }
     }
 }
@@ -506,9 +512,13 @@ fn describe_table(view: &FlavorView) -> String {
     };
     let limits = &view.limits;
     text += &format!(
-        "scopes: {scopes}\nlimits: memory {} MiB, {} s per call, output {} KiB, result {} MiB\n\
-         \nOptions:\n",
-        limits.memory_mib, limits.time_secs, limits.output_kib, limits.result_mib
+        "scopes: {scopes}\nlimits: memory {} MiB, {} s per call, output {} KiB, result {} MiB, \
+         storage {} MiB\n\nOptions:\n",
+        limits.memory_mib,
+        limits.time_secs,
+        limits.output_kib,
+        limits.result_mib,
+        limits.storage_mib
     );
     let options: Vec<Vec<String>> = info
         .options

@@ -27,6 +27,24 @@ pub enum FlavorError {
     /// The backend failed.
     #[error("{0}")]
     Backend(String),
+    /// The flavor wrote more into its storage folder than its quota.
+    #[error(
+        "flavor `{flavor}` wrote past its storage quota of {} in {operation} and was stopped: \
+         {} holds what it may; free space there, or raise the quota with `secman flavor \
+         register FILE --storage-quota-mib MIB`",
+        size_text(*limit as usize),
+        folder.display()
+    )]
+    StorageQuota {
+        /// The flavor.
+        flavor: String,
+        /// The operation.
+        operation: &'static str,
+        /// Its storage folder.
+        folder: std::path::PathBuf,
+        /// The quota, in bytes.
+        limit: u64,
+    },
     /// The call ran past its deadline and was stopped.
     #[error(
         "flavor `{flavor}` ran past its time limit of {}s in {operation} and was stopped",

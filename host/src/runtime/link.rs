@@ -59,7 +59,9 @@ const INTERFACES: &[(&str, Add)] = &[
         clocks::monotonic_clock::add_to_linker::<_, WasiClocks>(l, SandboxState::clocks)
     }),
     ("wasi:filesystem/types", |l| {
-        filesystem::types::add_to_linker::<_, WasiFilesystem>(l, SandboxState::filesystem)
+        filesystem::types::add_to_linker::<_, WasiFilesystem>(l, SandboxState::filesystem)?;
+        // Writes are charged to the storage quota; links are refused.
+        super::quota::shadow_writes(l)
     }),
     ("wasi:filesystem/preopens", |l| {
         filesystem::preopens::add_to_linker::<_, WasiFilesystem>(l, SandboxState::filesystem)

@@ -17,6 +17,7 @@ mod info;
 mod link;
 mod outbound;
 mod output;
+mod quota;
 mod resolve;
 mod sandbox;
 mod scratch;
@@ -531,6 +532,7 @@ impl Call {
             )));
         }
         self.operation = operation;
+        self.store.data().quota.new_call();
         let ticks = self.limits.timeout.as_millis() / engine::EPOCH_TICK.as_millis();
         self.store.set_epoch_deadline(ticks.max(1) as u64);
         self.store.set_hostcall_fuel(self.fuel);
@@ -559,8 +561,9 @@ impl Call {
         self.heap_after_last = heap::in_use();
         drop(watched);
         let error = match result {
-            // A flavor that printed past its cap is stopped even if it
-            // coped with the failed write.
+            // A flavor that wrote past its storage quota or printed past
+            // its cap is stopped even if it coped with the failed write.
+            Ok(_) if self.store.data().quota.hit().is_some() => self.storage_quota(),
             Ok(Ok(_)) if self.store.data().output_limit_hit() => self.output_limit(),
             Ok(Ok(value)) => return Ok(value),
             Ok(Err(trap)) => self
@@ -680,6 +683,16 @@ impl Call {
             flavor: self.flavor.clone(),
             operation: self.operation,
             limit: self.limits.output,
+        }
+    }
+
+    fn storage_quota(&self) -> FlavorError {
+        let (folder, limit) = self.store.data().quota.hit().unwrap_or_default();
+        FlavorError::StorageQuota {
+            flavor: self.flavor.clone(),
+            operation: self.operation,
+            folder,
+            limit,
         }
     }
 

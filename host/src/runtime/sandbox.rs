@@ -22,6 +22,7 @@ use super::bindings::{Level, log, types};
 use super::files::{self, FileRules, GrantedFiles};
 use super::outbound::{Endpoint, HostPattern, MAX_RESPONSE_BODY, OutboundPolicy, Refusal};
 use super::output::CappedOutput;
+use super::quota::Quota;
 use crate::text::escape;
 
 /// The limits a flavor runs under.
@@ -36,6 +37,8 @@ pub struct Limits {
     /// Bytes one call may return: a secret's names, keys and values, or
     /// the names a listing returns.
     pub result: usize,
+    /// Bytes its storage folder may hold (a flavor that is not built in).
+    pub storage: u64,
 }
 
 impl Limits {
@@ -73,6 +76,7 @@ impl Default for Limits {
             timeout: Duration::from_secs(30),
             output: 1 << 20,
             result: 16 << 20,
+            storage: 256 << 20,
         }
     }
 }
@@ -135,6 +139,8 @@ pub struct SandboxState {
     stderr: CappedOutput,
     /// The copies of its granted files, removed with the sandbox.
     _files: GrantedFiles,
+    /// What it may still write into its storage folder.
+    pub(super) quota: Quota,
 }
 
 impl SandboxState {
@@ -227,6 +233,10 @@ impl SandboxSpec {
             stdout,
             stderr,
             _files: files,
+            quota: match &self.storage {
+                Some(folder) if !self.builtin => Quota::new(folder.clone(), self.limits.storage),
+                _ => Quota::default(),
+            },
         };
         let mut store = Store::new(engine, state);
         store.limiter(|state| &mut state.budget);

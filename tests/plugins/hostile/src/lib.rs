@@ -184,6 +184,22 @@ impl ManagerApi for Attacker {
                 vec![("wrote".into(), self.target()?)]
             }
             "read_env" => std::env::vars().collect(),
+            "fill_storage" => {
+                // 1 MiB at a time into {storage}/fill, until a write fails.
+                let path = format!("{}/fill", self.options.require("storage")?);
+                let mut file = std::fs::File::create(&path).map_err(refused)?;
+                let chunk = vec![b'f'; 1 << 20];
+                let mut written = 0usize;
+                let failure = loop {
+                    match file.write_all(&chunk) {
+                        Ok(()) => written += chunk.len(),
+                        Err(e) => break e,
+                    }
+                };
+                return Err(Error::Backend(format!(
+                    "wrote {written} bytes, then: {failure}"
+                )));
+            }
             "symlink" => {
                 // `target` is `LINK=>DEST`: a link at LINK (inside a
                 // folder it can write) whose content is DEST.
