@@ -749,13 +749,13 @@ fn compare(ours: (&str, &[Sample]), theirs: (&str, &[Sample]), target: f64) {
     );
 }
 
-/// The warm `secret get` of this build beside another `secman` binary
-/// (`SECMAN_BENCH_BASELINE`, e.g. an earlier commit's), each in its own
-/// home, runs interleaved so that both see the same machine.
+/// The warm `secret get` and `secman run` of this build beside another
+/// `secman` binary (`SECMAN_BENCH_BASELINE`, e.g. an earlier commit's),
+/// each in its own home, runs interleaved so that both see the same
+/// machine.
 fn beside_baseline(baseline: &Path, dir: &Path) {
     let binaries = [Path::new(SECMAN), baseline];
     let homes = ["this", "baseline"].map(|name| dir.join(format!("compare-{name}")));
-    let mut samples: [Vec<Sample>; 2] = Default::default();
     for (binary, home) in binaries.iter().zip(&homes) {
         let mut register = Command::new(binary);
         register
@@ -770,29 +770,39 @@ fn beside_baseline(baseline: &Path, dir: &Path) {
             .env("SECMAN_CACHE_DIR", home.join("cache"));
         timed(register);
     }
-    for round in 0..=200 {
-        for ((binary, home), samples) in binaries.iter().zip(&homes).zip(&mut samples) {
-            let mut get = Command::new(binary);
-            get.args(["secret", "get", "db"])
-                .env("SECMAN_HOME", home)
-                .env("SECMAN_CACHE_DIR", home.join("cache"));
-            let sample = timed(get);
-            if round > 0 {
-                samples.push(sample);
+    for (what, args) in [
+        ("warm `secret get`", &["secret", "get", "db"][..]),
+        (
+            "`secman run --secret db -- true`",
+            &["run", "--secret", "db", "--", "true"][..],
+        ),
+    ] {
+        let mut samples: [Vec<Sample>; 2] = Default::default();
+        for round in 0..=200 {
+            for ((binary, home), samples) in binaries.iter().zip(&homes).zip(&mut samples) {
+                let mut command = Command::new(binary);
+                command
+                    .args(args)
+                    .env("SECMAN_HOME", home)
+                    .env("SECMAN_CACHE_DIR", home.join("cache"));
+                let sample = timed(command);
+                if round > 0 {
+                    samples.push(sample);
+                }
             }
         }
+        let [this, base] = samples;
+        report(&format!("{what}, this build (interleaved)"), &this, "");
+        report(
+            &format!("{what}, {} (interleaved)", baseline.display()),
+            &base,
+            "",
+        );
+        println!(
+            "ratio this/baseline: {:.3}",
+            ms(median(&this)) / ms(median(&base))
+        );
     }
-    let [this, base] = samples;
-    report("warm `secret get`, this build (interleaved)", &this, "");
-    report(
-        &format!("warm `secret get`, {} (interleaved)", baseline.display()),
-        &base,
-        "",
-    );
-    println!(
-        "ratio this/baseline: {:.3}",
-        ms(median(&this)) / ms(median(&base))
-    );
 }
 
 /// One run of `secman ARGS`: its wall time and peak RSS.
