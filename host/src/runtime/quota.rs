@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use wasmtime::component::{Linker, Resource, ResourceTable};
-use wasmtime_wasi::filesystem::WasiFilesystemView;
+use wasmtime_wasi::filesystem::{WasiFilesystemCtxView, WasiFilesystemView};
 use wasmtime_wasi::p2::bindings::filesystem::types::{
     Descriptor, ErrorCode, Host as _, HostDescriptor,
 };
@@ -193,6 +193,25 @@ fn wrap(
     Ok(())
 }
 
+/// A stream into a file that `open` makes, charged to `state`'s quota:
+/// what `write-via-stream` and `append-via-stream` return.
+fn charged_stream(
+    state: &mut SandboxState,
+    open: impl FnOnce(
+        &mut WasiFilesystemCtxView<'_>,
+    ) -> wasmtime_wasi::p2::FsResult<Resource<DynOutputStream>>,
+) -> wasmtime::Result<(Result<Resource<DynOutputStream>, ErrorCode>,)> {
+    let quota = state.quota.clone();
+    let mut view = state.filesystem();
+    match open(&mut view) {
+        Ok(stream) => {
+            wrap(view.table, &stream, quota)?;
+            Ok((Ok(stream),))
+        }
+        Err(error) => Ok((Err(view.convert_error_code(error)?),)),
+    }
+}
+
 /// Redefines, in a linker that has `wasi:filesystem/types`, the functions
 /// that write file contents (charged to the quota) and `symlink-at`
 /// (refused).
@@ -218,29 +237,17 @@ pub fn shadow_writes(linker: &mut Linker<SandboxState>) -> wasmtime::Result<()> 
     types.func_wrap(
         "[method]descriptor.write-via-stream",
         |mut store, (fd, offset): (Resource<Descriptor>, u64)| {
-            let quota = store.data().quota.clone();
-            let mut view = store.data_mut().filesystem();
-            match HostDescriptor::write_via_stream(&mut view, fd, offset) {
-                Ok(stream) => {
-                    wrap(view.table, &stream, quota)?;
-                    Ok((Ok(stream),))
-                }
-                Err(error) => Ok((Err(view.convert_error_code(error)?),)),
-            }
+            charged_stream(store.data_mut(), |view| {
+                HostDescriptor::write_via_stream(view, fd, offset)
+            })
         },
     )?;
     types.func_wrap(
         "[method]descriptor.append-via-stream",
         |mut store, (fd,): (Resource<Descriptor>,)| {
-            let quota = store.data().quota.clone();
-            let mut view = store.data_mut().filesystem();
-            match HostDescriptor::append_via_stream(&mut view, fd) {
-                Ok(stream) => {
-                    wrap(view.table, &stream, quota)?;
-                    Ok((Ok(stream),))
-                }
-                Err(error) => Ok((Err(view.convert_error_code(error)?),)),
-            }
+            charged_stream(store.data_mut(), |view| {
+                HostDescriptor::append_via_stream(view, fd)
+            })
         },
     )?;
     types.func_wrap(
