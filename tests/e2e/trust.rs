@@ -517,4 +517,10 @@ fn a_storage_folder_holds_no_more_than_its_quota() {
     // What it holds counts at the next command too.
     let run = user.attack(&["secret", "get", "fill_storage", "-m", "m"]);
     fails_with(&run, 1, "storage quota");
+    // Empty files cost a block each: no flavor uses up the inodes.
+    fs::remove_file(&fill).unwrap();
+    let run = user.attack(&["secret", "get", "many_files", "-m", "m"]);
+    fails_with(&run, 1, "storage quota");
+    let files = fs::read_dir(user.storage_of("m")).unwrap().count();
+    assert!(files <= 1024, "{files} files");
 }

@@ -23,7 +23,7 @@ use bytes::Bytes;
 use wasmtime::component::{Linker, Resource, ResourceTable};
 use wasmtime_wasi::filesystem::{WasiFilesystemCtxView, WasiFilesystemView};
 use wasmtime_wasi::p2::bindings::filesystem::types::{
-    Descriptor, ErrorCode, Host as _, HostDescriptor,
+    Descriptor, DescriptorFlags, ErrorCode, Host as _, HostDescriptor, OpenFlags, PathFlags,
 };
 use wasmtime_wasi::p2::{DynOutputStream, OutputStream, Pollable, StreamError, StreamResult};
 
@@ -32,6 +32,9 @@ use super::sandbox::SandboxState;
 /// The most files and folders a storage folder is walked through to
 /// measure it; a folder with more counts as full.
 pub const MAX_ENTRIES: usize = 100_000;
+
+/// What a file or folder costs on disk however little it holds: a block.
+const ENTRY_BYTES: u64 = 4096;
 
 /// The version of `wasi:filesystem` wasmtime-wasi defines, which the
 /// linker resolves every 0.2 import to.
@@ -113,10 +116,9 @@ fn usage(folder: &Path) -> u64 {
             let Ok(meta) = entry.metadata() else {
                 continue;
             };
+            total = total.saturating_add(meta.len().max(ENTRY_BYTES));
             if meta.is_dir() {
                 stack.push(entry.path());
-            } else {
-                total = total.saturating_add(meta.len());
             }
         }
     }
@@ -250,6 +252,48 @@ pub fn shadow_writes(linker: &mut Linker<SandboxState>) -> wasmtime::Result<()> 
             })
         },
     )?;
+    // Each new file or folder costs what a small one holds on disk, so that
+    // a flavor cannot exhaust the filesystem's inodes with empty ones.
+    types.func_wrap_async(
+        "[method]descriptor.create-directory-at",
+        |mut store, (fd, path): (Resource<Descriptor>, String)| {
+            Box::new(async move {
+                if !store.data().quota.charge(ENTRY_BYTES) {
+                    return Ok((Err(ErrorCode::InsufficientSpace),));
+                }
+                let mut view = store.data_mut().filesystem();
+                match HostDescriptor::create_directory_at(&mut view, fd, path).await {
+                    Ok(()) => Ok((Ok(()),)),
+                    Err(error) => Ok((Err(view.convert_error_code(error)?),)),
+                }
+            })
+        },
+    )?;
+    types.func_wrap_async(
+        "[method]descriptor.open-at",
+        |mut store,
+         (fd, path_flags, path, open_flags, flags): (
+            Resource<Descriptor>,
+            PathFlags,
+            String,
+            OpenFlags,
+            DescriptorFlags,
+        )| {
+            Box::new(async move {
+                if open_flags.contains(OpenFlags::CREATE) && !store.data().quota.charge(ENTRY_BYTES)
+                {
+                    return Ok((Err(ErrorCode::InsufficientSpace),));
+                }
+                let mut view = store.data_mut().filesystem();
+                match HostDescriptor::open_at(&mut view, fd, path_flags, path, open_flags, flags)
+                    .await
+                {
+                    Ok(opened) => Ok((Ok(opened),)),
+                    Err(error) => Ok((Err(view.convert_error_code(error)?),)),
+                }
+            })
+        },
+    )?;
     types.func_wrap(
         "[method]descriptor.symlink-at",
         |_store, (_fd, _target, _link): (Resource<Descriptor>, String, String)| {
@@ -267,16 +311,20 @@ mod tests {
     #[test]
     fn writes_are_charged_against_what_the_folder_holds_at_each_call() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("store.yaml"), vec![b'x'; 600]).unwrap();
-        let quota = Quota::new(dir.path().to_path_buf(), 1000);
+        std::fs::write(dir.path().join("store.yaml"), vec![b'x'; 6000]).unwrap();
+        let quota = Quota::new(dir.path().to_path_buf(), 10_000);
         quota.new_call();
-        assert!(quota.charge(300));
-        assert!(!quota.charge(101));
-        assert_eq!(quota.hit(), Some((dir.path().to_path_buf(), 1000)));
+        assert!(quota.charge(3000));
+        assert!(!quota.charge(1001));
+        assert_eq!(quota.hit(), Some((dir.path().to_path_buf(), 10_000)));
         // A new call: measured again, and the refusal forgotten.
         quota.new_call();
         assert_eq!(quota.hit(), None);
-        assert!(quota.charge(400));
+        assert!(quota.charge(4000));
+        // An empty file costs a block.
+        std::fs::write(dir.path().join("empty"), b"").unwrap();
+        quota.new_call();
+        assert!(!quota.charge(1));
         assert!(Quota::default().charge(u64::MAX));
     }
 }

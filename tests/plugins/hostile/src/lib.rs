@@ -184,6 +184,20 @@ impl ManagerApi for Attacker {
                 vec![("wrote".into(), self.target()?)]
             }
             "read_env" => std::env::vars().collect(),
+            "many_files" => {
+                // Empty files in {storage}, until one cannot be made.
+                let storage = self.options.require("storage")?.to_string();
+                let mut made = 0usize;
+                let failure = loop {
+                    match std::fs::File::create(format!("{storage}/empty-{made}")) {
+                        Ok(_) => made += 1,
+                        Err(e) => break e,
+                    }
+                };
+                return Err(Error::Backend(format!(
+                    "made {made} files, then: {failure}"
+                )));
+            }
             "fill_storage" => {
                 // 1 MiB at a time into {storage}/fill, until a write fails.
                 let path = format!("{}/fill", self.options.require("storage")?);
