@@ -11,6 +11,8 @@ fn main() -> ExitCode {
     profile::start();
     // Everything secman and its flavors create is the user's alone.
     secman::process::keep_private();
+    // What a killed secman left of the files granted to a flavor.
+    secman::runtime::sweep_left_copies();
     // Usage errors exit with 2 from here, with clap's message.
     let cli = Cli::parse_args();
     profile::stage("arguments");

@@ -140,6 +140,10 @@ pub(super) fn points_into<'a>(value: &str, folders: &'a [PathBuf]) -> Option<&'a
                     None => continue,
                 }
             }
+            // `file://host/path`: the path after the host.
+            _ if word.starts_with("//") => {
+                PathBuf::from(word[2..].find('/').map_or("/", |at| &word[2 + at..]))
+            }
             _ if word.starts_with('/') => PathBuf::from(word),
             // A bare word is a path only where it names something there.
             _ => match &cwd {
@@ -193,8 +197,15 @@ fn expand_variables(text: &str) -> String {
         out.push_str(&rest[..at]);
         let after = &rest[at + 1..];
         let (name, len) = match after.strip_prefix('{') {
+            // `${NAME}`, and `${NAME:-default}` and its kin as `${NAME}`.
             Some(inner) => match inner.find('}') {
-                Some(end) => (&inner[..end], end + 2),
+                Some(end) => {
+                    let name = &inner[..end];
+                    let name = name
+                        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                        .map_or(name, |at| &name[..at]);
+                    (name, end + 2)
+                }
                 None => ("", 0),
             },
             None => {
@@ -265,12 +276,17 @@ mod tests {
             "/home/u/x/../team/evil.sh",
             "file:///home/u/%74eam/x.py",
             "-e 'ssh -F /home/u/team/cfg'",
+            "file://localhost/home/u/team/x",
         ] {
             assert!(points_into(value, &folders).is_some(), "{value}");
         }
         // SAFETY (test): the variable is this test's alone.
         unsafe { std::env::set_var("SECMAN_TEST_TEAM", "/home/u/team") };
-        for value in ["$SECMAN_TEST_TEAM/evil.sh", "sh ${SECMAN_TEST_TEAM}/x"] {
+        for value in [
+            "$SECMAN_TEST_TEAM/evil.sh",
+            "sh ${SECMAN_TEST_TEAM}/x",
+            "${SECMAN_TEST_TEAM:-/}/x",
+        ] {
             assert!(points_into(value, &folders).is_some(), "{value}");
         }
         for value in [

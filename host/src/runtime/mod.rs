@@ -44,6 +44,7 @@ pub use info::{
 };
 pub use outbound::{AddressClass, Endpoint, HostPattern, Refusal};
 pub use sandbox::{Limits, LogLevel, SandboxSpec, SandboxState};
+pub use scratch::sweep_left_copies;
 use surface::Surface;
 pub use untrusted::{check_info, env_line, env_name, env_prefix};
 

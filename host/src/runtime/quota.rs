@@ -13,8 +13,8 @@
 //! before. A write past the quota fails as a full disk would (`ENOSPC`),
 //! and the call ends with an error that names the quota.
 //!
-//! Links are refused too (`descriptor.symlink-at`): a link a flavor plants
-//! may lead the next program that walks its folder anywhere.
+//! Links are refused too (`descriptor.symlink-at` and `link-at`): a link a
+//! flavor plants may lead the next program that walks its folder anywhere.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -99,14 +99,16 @@ impl Quota {
 }
 
 /// What `folder` holds: the sizes of its files, links not followed; the
-/// most there is if it holds more than [`MAX_ENTRIES`] entries.
+/// most there is if it holds more than [`MAX_ENTRIES`] entries, or a
+/// folder or file the walk cannot read (one buried deeper than a path can
+/// name, say).
 fn usage(folder: &Path) -> u64 {
     let mut total = 0u64;
     let mut entries = 0usize;
     let mut stack = vec![folder.to_path_buf()];
     while let Some(dir) = stack.pop() {
         let Ok(read) = std::fs::read_dir(&dir) else {
-            continue;
+            return u64::MAX;
         };
         for entry in read.flatten() {
             entries += 1;
@@ -114,7 +116,7 @@ fn usage(folder: &Path) -> u64 {
                 return u64::MAX;
             }
             let Ok(meta) = entry.metadata() else {
-                continue;
+                return u64::MAX;
             };
             total = total.saturating_add(meta.len().max(ENTRY_BYTES));
             if meta.is_dir() {
@@ -299,6 +301,17 @@ pub fn shadow_writes(linker: &mut Linker<SandboxState>) -> wasmtime::Result<()> 
         |_store, (_fd, _target, _link): (Resource<Descriptor>, String, String)| {
             Ok((Err::<(), _>(ErrorCode::NotPermitted),))
         },
+    )?;
+    types.func_wrap(
+        "[method]descriptor.link-at",
+        |_store,
+         _: (
+            Resource<Descriptor>,
+            PathFlags,
+            String,
+            Resource<Descriptor>,
+            String,
+        )| { Ok((Err::<(), _>(ErrorCode::NotPermitted),)) },
     )?;
     linker.allow_shadowing(false);
     Ok(())

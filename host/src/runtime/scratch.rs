@@ -7,8 +7,8 @@
 //! those removes the copies first, here: every file and folder made is
 //! recorded in a fixed table of C strings, and [`remove_all_now`] unlinks
 //! them without allocating or locking, so a signal handler may call it.
-//! A `SIGKILL` leaves no chance, so the next sandbox that makes copies
-//! removes any folder of a secman process that no longer runs.
+//! A `SIGKILL` leaves no chance, so the next command (any command) removes
+//! any folder of a secman process that no longer runs.
 
 use std::ffi::{CString, c_char};
 use std::io;
@@ -169,6 +169,14 @@ fn install_signal_handlers() {
             }
         }
     });
+}
+
+/// Removes the copies that secman processes no longer running left where
+/// copies go (the user's runtime folder, else the temporary folder): run
+/// when any command starts, so that what a `SIGKILL` left does not wait
+/// for the next command that makes copies (nor outlive a revoked grant).
+pub fn sweep_left_copies() {
+    sweep(&dirs::runtime_dir().unwrap_or_else(std::env::temp_dir));
 }
 
 /// Removes the folders of copies in `parent` whose secman process is gone

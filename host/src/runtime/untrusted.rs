@@ -289,6 +289,9 @@ const CONFIGURATION_VARIABLES: &[&str] = &[
     "AWS_ROLE_ARN",
     "AWS_ROLE_SESSION_NAME",
     "FCEDIT",
+    "MAGIC",
+    "LOCALE_ARCHIVE",
+    "PREFIX",
 ];
 /// Prefixes of the variables of tools that read settings, plugins or
 /// code from their environment, and of secman's own.
@@ -818,6 +821,9 @@ mod tests {
             ("", "tz"),
             ("", "azure_authority_host"),
             ("", "gce_metadata_host"),
+            ("", "magic"),
+            ("", "locale_archive"),
+            ("", "prefix"),
         ] {
             let why = env_name(prefix, key).unwrap_err();
             assert!(
