@@ -171,12 +171,17 @@ fn install_signal_handlers() {
     });
 }
 
-/// Removes the copies that secman processes no longer running left where
-/// copies go (the user's runtime folder, else the temporary folder): run
-/// when any command starts, so that what a `SIGKILL` left does not wait
-/// for the next command that makes copies (nor outlive a revoked grant).
+/// Removes the copies that secman processes no longer running left in the
+/// user's runtime folder: run when any command starts, so that what a
+/// `SIGKILL` left does not wait for the next command that makes copies
+/// (nor outlive a revoked grant). The runtime folder is the user's own and
+/// small; the temporary folder, where copies go without one, may hold
+/// thousands of entries (reading it cost a warm `secret get` a third more
+/// time), so it is swept only when copies are made there.
 pub fn sweep_left_copies() {
-    sweep(&dirs::runtime_dir().unwrap_or_else(std::env::temp_dir));
+    if let Some(dir) = dirs::runtime_dir() {
+        sweep(&dir);
+    }
 }
 
 /// Removes the folders of copies in `parent` whose secman process is gone
