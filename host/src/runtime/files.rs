@@ -342,17 +342,18 @@ pub fn copy_granted(granted: &[String], rules: &FileRules) -> Result<GrantedFile
             .to_str()
             .with_context(|| format!("the path {} is not valid UTF-8", folder.display()))?
             .to_string();
+        // Each path is recorded before it is made (see `scratch`).
         let copy = root.join(index.to_string());
-        std::fs::create_dir(&copy).context("cannot copy the files granted to the flavor")?;
         copies.track(&copy)?;
+        std::fs::create_dir(&copy).context("cannot copy the files granted to the flavor")?;
         for (name, contents) in files {
             let mut options = std::fs::OpenOptions::new();
             options.write(true).create_new(true).mode(0o400);
             let path = copy.join(&name);
+            copies.track(&path)?;
             let mut file = options
                 .open(&path)
                 .context("cannot copy the files granted to the flavor")?;
-            copies.track(&path)?;
             std::io::Write::write_all(&mut file, &contents)
                 .context("cannot copy the files granted to the flavor")?;
         }

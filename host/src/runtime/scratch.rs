@@ -13,6 +13,7 @@
 use std::ffi::{CString, c_char};
 use std::io;
 use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::sync::Once;
 use std::sync::atomic::{AtomicPtr, Ordering};
@@ -34,24 +35,52 @@ pub struct Copies {
 
 impl Copies {
     /// A new private folder (0700) for copies in `parent`, first removing
-    /// any that secman processes no longer running left there.
+    /// any that secman processes no longer running left there. Its name is
+    /// recorded before the folder is made, so that a signal between the
+    /// two leaves nothing.
     pub fn new_folder(parent: &Path) -> io::Result<(Copies, PathBuf)> {
         sweep(parent);
         install_signal_handlers();
-        let folder = tempfile::Builder::new()
-            .prefix(&format!("{PREFIX}{}-", std::process::id()))
-            .tempdir_in(parent)?
-            .keep();
         let mut copies = Copies::default();
-        if let Err(e) = copies.track(&folder) {
-            let _ = std::fs::remove_dir(&folder);
-            return Err(e);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        for attempt in 0..64u32 {
+            let name = format!(
+                "{PREFIX}{}-{:08x}",
+                std::process::id(),
+                nanos.wrapping_mul(2_654_435_761).wrapping_add(attempt)
+            );
+            let folder = parent.join(name);
+            copies.track(&folder)?;
+            match std::fs::DirBuilder::new().mode(0o700).create(&folder) {
+                Ok(()) => return Ok((copies, folder)),
+                // Someone else's: never ours to remove.
+                Err(e) => {
+                    copies.forget_last();
+                    if e.kind() != io::ErrorKind::AlreadyExists {
+                        return Err(e);
+                    }
+                }
+            }
         }
-        Ok((copies, folder))
+        Err(io::Error::other("no free name for a private folder"))
     }
 
-    /// Records `path`, a file or folder just made, to be removed with the
-    /// rest (in the reverse order of making: what a folder holds first).
+    /// Forgets the path recorded last, which this process did not make.
+    fn forget_last(&mut self) {
+        if let Some(slot) = self.slots.pop() {
+            let raw = PATHS[slot].swap(std::ptr::null_mut(), Ordering::AcqRel);
+            if !raw.is_null() {
+                // SAFETY: `raw` came from `CString::into_raw` in `track`.
+                drop(unsafe { CString::from_raw(raw) });
+            }
+        }
+    }
+
+    /// Records `path`, a file or folder about to be made, to be removed
+    /// with the rest (in the reverse order: what a folder holds first).
+    /// Recorded first, so that no signal finds it made and not recorded.
     pub fn track(&mut self, path: &Path) -> io::Result<()> {
         let text = CString::new(path.as_os_str().as_bytes()).map_err(io::Error::other)?;
         let raw = text.into_raw();
