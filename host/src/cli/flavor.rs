@@ -303,13 +303,8 @@ impl RegisterArgs {
                 ));
                 input::confirm("grant these", false)?;
             }
-            granted.files = Vec::new();
             for file in &asked.files {
-                let why = FileAsk::parse(file)
-                    .ok()
-                    .and_then(|ask| ask.caution())
-                    .map(|why| format!(" ({why})"))
-                    .unwrap_or_default();
+                let why = caution(file);
                 note(&format!(
                     "Flavor `{name}` asks for a read-only copy of file {file}{}{why}.",
                     now_at(file)
@@ -339,11 +334,7 @@ impl RegisterArgs {
         }
         if self.yes {
             for file in &asked.files {
-                let why = FileAsk::parse(file)
-                    .ok()
-                    .and_then(|ask| ask.caution())
-                    .map(|why| format!(" ({why})"))
-                    .unwrap_or_default();
+                let why = caution(file);
                 note(&format!(
                     "Not granted: file {file}{why}. A file is granted only by naming it: \
                      `secman flavor grant {name} --allow-file '{file}'`"
@@ -352,6 +343,16 @@ impl RegisterArgs {
         }
         Ok(granted)
     }
+}
+
+/// What a user should know of the file a grant entry names, as ` (why)`,
+/// or nothing.
+fn caution(entry: &str) -> String {
+    FileAsk::parse(entry)
+        .ok()
+        .and_then(|ask| ask.caution())
+        .map(|why| format!(" ({why})"))
+        .unwrap_or_default()
 }
 
 /// Where the file a grant entry names is now, for a prompt: a variable's
